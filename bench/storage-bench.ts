@@ -1,0 +1,224 @@
+/**
+ * Storage benchmark (issue: foundation). Not a test: it prints figures, it asserts nothing.
+ *
+ * Data: 100,000 records with ~150-byte cell-like JSON values under 16-byte Morton keys
+ * (src/coord packCoord) of coordinates clustered around 200 centres, the shape cells have. Records
+ * arrive in runs of 50 near one centre (a session writes its memories close together), in random
+ * order within a run; W1b loads the same records in fully random order as the worst case.
+ * Workloads:
+ *   W1 bulk load in transactions of 1,000          records/s, file size
+ *   W1b the same in random order (fresh database)  records/s
+ *   W2 2,000 single-record durable commits         commits/s, p50/p99 latency
+ *   W3 16 concurrent writers, 4,000 commits        commits/s, fsyncs used
+ *   W4 200,000 random point reads (one view each)  reads/s
+ *   W5 1,000 range scans of 100 keys               scans/s
+ *   W6 overwrite every record (transactions of 1,000), file size before/after
+ * Usage: npm run bench [-- --records N --dir DIR --page-size N]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { packCoord } from '../src/coord/index.js';
+import { open } from '../src/index.js';
+import type { Database } from '../src/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '100000' },
+    dir: { type: 'string' },
+    'page-size': { type: 'string', default: '4096' },
+  },
+});
+const recordCount = Number(args.records);
+const pageSize = Number(args['page-size']);
+
+/** Deterministic PRNG (mulberry32) so runs compare. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function makeKeys(n: number, rand: () => number): Uint8Array[] {
+  const centres = Array.from({ length: 200 }, () => ({
+    q: Math.floor((rand() - 0.5) * 20000), r: Math.floor((rand() - 0.5) * 20000) }));
+  const seen = new Set<string>();
+  const keys: Uint8Array[] = [];
+  let c = centres[0]!;
+  while (keys.length < n) {
+    if (keys.length % 50 === 0) c = centres[Math.floor(rand() * centres.length)]!;
+    const q = c.q + Math.floor((rand() - 0.5) * 60);
+    const r = c.r + Math.floor((rand() - 0.5) * 60);
+    const id = `${q},${r}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    keys.push(packCoord({ q, r }));
+  }
+  return keys;
+}
+
+const enc = new TextEncoder();
+function makeValue(i: number, rand: () => number, version = 1): Uint8Array {
+  const words = ['prefers', 'dark', 'mode', 'meeting', 'moved', 'to', 'tuesday', 'invoice',
+    'paid', 'supplier', 'late', 'again', 'user', 'asked', 'about', 'pricing'];
+  const text = Array.from({ length: 8 }, () => words[Math.floor(rand() * words.length)]).join(' ');
+  return enc.encode(JSON.stringify({ id: i, v: version, raw: text, tags: ['chat', 'fact'],
+    src: `agent-${i % 17}`, conf: Math.round(rand() * 100) / 100, at: 1732400000000 + i }));
+}
+
+function fileBytes(dbPath: string): number {
+  let total = 0;
+  for (const p of [dbPath, `${dbPath}-wal`]) if (fs.existsSync(p)) total += fs.statSync(p).size;
+  return total;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+const rows: Array<[string, string, string]> = [];
+function report(name: string, figure: string, target: string): void {
+  rows.push([name, figure, target]);
+  console.log(`${name.padEnd(34)} ${figure.padEnd(44)} ${target}`);
+}
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
+
+async function load(db: Database, keys: Uint8Array[], vals: Uint8Array[]): Promise<number> {
+  const t0 = performance.now();
+  for (let b = 0; b < keys.length; b += 1000) {
+    await db.update((tx) => {
+      for (let i = b; i < Math.min(b + 1000, keys.length); i++) tx.put(keys[i]!, vals[i]!);
+    });
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+async function w1(db: Database, keys: Uint8Array[], vals: Uint8Array[]): Promise<void> {
+  const s = await load(db, keys, vals);
+  report('W1 bulk load (tx of 1,000)', `${fmt(keys.length / s)} records/s, ` +
+    `file ${mib(fileBytes(db.path))}`, '>= 150,000 records/s');
+}
+
+async function w1b(dir: string, keys: Uint8Array[], vals: Uint8Array[]): Promise<void> {
+  const order = keys.map((_, i) => i);
+  const rand = prng(7);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const db = await open(path.join(dir, 'random.db'), { pageSize });
+  const s = await load(db, order.map((i) => keys[i]!), order.map((i) => vals[i]!));
+  report('W1b bulk load, random order', `${fmt(keys.length / s)} records/s, ` +
+    `file ${mib(fileBytes(db.path))}`, '(worst case, no target)');
+  await db.close();
+}
+
+async function w2(db: Database, rand: () => number): Promise<void> {
+  const extra = makeKeys(2000, prng(99));
+  const lat: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < extra.length; i++) {
+    const s = performance.now();
+    await db.update((tx) => tx.put(extra[i]!, makeValue(1e6 + i, rand)));
+    lat.push(performance.now() - s);
+  }
+  const s = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  report('W2 sequential durable commits', `${fmt(extra.length / s)} commits/s, p50 ` +
+    `${(pct(lat, 0.5) * 1000).toFixed(0)} us, p99 ${(pct(lat, 0.99) * 1000).toFixed(0)} us`,
+    '>= 5,000 commits/s');
+}
+
+async function w3(db: Database, keys: Uint8Array[], rand: () => number): Promise<void> {
+  const before = db.stats();
+  const perWriter = 250;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: 16 }, async (_, w) => {
+    for (let i = 0; i < perWriter; i++) {
+      const k = keys[Math.floor(rand() * keys.length)]!;
+      await db.update((tx) => tx.put(k, makeValue(w * perWriter + i, rand, 2)));
+    }
+  }));
+  const s = (performance.now() - t0) / 1000;
+  const after = db.stats();
+  report('W3 16 writers, 4,000 commits', `${fmt(4000 / s)} commits/s, ` +
+    `${after.walSyncs - before.walSyncs} fsyncs`, '>= 25,000 commits/s');
+}
+
+function w4(db: Database, keys: Uint8Array[], rand: () => number): void {
+  const n = 200_000;
+  const picks = Array.from({ length: n }, () => keys[Math.floor(rand() * keys.length)]!);
+  let found = 0;
+  const t0 = performance.now();
+  for (const k of picks) if (db.view((tx) => tx.get(k)) !== undefined) found++;
+  const s = (performance.now() - t0) / 1000;
+  if (found !== n) throw new Error(`W4 found ${found} of ${n}`);
+  report('W4 random point reads', `${fmt(n / s)} reads/s`, '>= 300,000 reads/s');
+}
+
+function w5(db: Database, keys: Uint8Array[], rand: () => number): void {
+  const t0 = performance.now();
+  let total = 0;
+  for (let i = 0; i < 1000; i++) {
+    const start = keys[Math.floor(rand() * keys.length)]!;
+    db.view((tx) => {
+      for (const _ of tx.range({ start, limit: 100 })) total++;
+    });
+  }
+  const s = (performance.now() - t0) / 1000;
+  report('W5 range scans of 100 keys', `${fmt(1000 / s)} scans/s (${fmt(total)} entries)`,
+    '>= 5,000 scans/s');
+}
+
+async function w6(db: Database, keys: Uint8Array[], rand: () => number): Promise<void> {
+  await db.checkpoint();
+  const before = fileBytes(db.path);
+  const t0 = performance.now();
+  for (let b = 0; b < keys.length; b += 1000) {
+    await db.update((tx) => {
+      for (let i = b; i < Math.min(b + 1000, keys.length); i++) {
+        tx.put(keys[i]!, makeValue(i, rand, 3));
+      }
+    });
+  }
+  const s = (performance.now() - t0) / 1000;
+  await db.checkpoint();
+  report('W6 overwrite all (tx of 1,000)', `${fmt(keys.length / s)} records/s, file ` +
+    `${mib(before)} -> ${mib(fileBytes(db.path))}`, 'file stays flat');
+}
+
+async function main(): Promise<void> {
+  const dir = args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hexxla-bench-'));
+  fs.mkdirSync(dir, { recursive: true });
+  const dbPath = path.join(dir, 'bench.db');
+  for (const p of [dbPath, `${dbPath}-wal`]) fs.rmSync(p, { force: true });
+  const rand = prng(42);
+  const keys = makeKeys(recordCount, rand);
+  const vals = keys.map((_, i) => makeValue(i, rand));
+  const avg = vals.reduce((a, v) => a + v.length, 0) / vals.length;
+  console.log(`HexxlaDB storage benchmark: ${fmt(recordCount)} records, ${avg.toFixed(0)}-byte ` +
+    `values, 16-byte keys, page ${pageSize}, node ${process.version}, ${os.cpus().length} cpus`);
+  const db = await open(dbPath, { pageSize });
+  await w1(db, keys, vals);
+  await w1b(dir, keys, vals);
+  await w2(db, rand);
+  await w3(db, keys, rand);
+  w4(db, keys, rand);
+  w5(db, keys, rand);
+  await w6(db, keys, rand);
+  const st = db.stats();
+  console.log(`stats: commits ${st.commits}, fsyncs ${st.walSyncs}, max batch ` +
+    `${st.syncBatchMax}, checkpoints ${st.checkpoints}, cache hits ${st.cacheHits}, ` +
+    `misses ${st.cacheMisses}`);
+  await db.close();
+  if (args.dir === undefined) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+await main();

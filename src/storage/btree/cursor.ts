@@ -1,0 +1,160 @@
+/**
+ * Ordered iteration over the tree with a stack of (branch, child index) from the root, so no sibling
+ * links are needed on disk. A cursor is only valid while the tree does not change; the store's
+ * range iterator re-seeks after the last returned key when its transaction wrote in between.
+ */
+import { treeDepthMax } from '../../limits.js';
+import { compareBytes, pageTypeBranch, pageTypeLeaf } from '../page.js';
+import type { BranchNode, LeafNode, StoredValue } from '../page.js';
+import { lowerBound, treeCorrupt, upperBound } from './search.js';
+import type { TreeReader } from './tree-access.js';
+
+interface Frame {
+  node: BranchNode;
+  idx: number;
+}
+
+export class Cursor {
+  private stack: Frame[] = [];
+  private leaf: LeafNode | null = null;
+  private idx = 0;
+
+  constructor(private readonly t: TreeReader) {}
+
+  /** True when positioned on an entry. */
+  get valid(): boolean {
+    return this.leaf !== null && this.idx >= 0 && this.idx < this.leaf.keys.length;
+  }
+
+  get key(): Uint8Array {
+    return this.leaf!.keys[this.idx]!;
+  }
+
+  get value(): StoredValue {
+    return this.leaf!.vals[this.idx]!;
+  }
+
+  /** Positions on the first key ≥ `key` (invalid when none). */
+  seekGE(key: Uint8Array): void {
+    if (!this.descend((n) => upperBound(n.keys, key))) return;
+    this.idx = lowerBound(this.leaf!.keys, key);
+    if (this.idx >= this.leaf!.keys.length) this.nextLeaf();
+  }
+
+  /** Positions on the first key > `key`. */
+  seekGT(key: Uint8Array): void {
+    this.seekGE(key);
+    if (this.valid && compareBytes(this.key, key) === 0) this.next();
+  }
+
+  /** Positions on the last key < `key`. */
+  seekLT(key: Uint8Array): void {
+    if (!this.descend((n) => lowerBound(n.keys, key))) return;
+    this.idx = lowerBound(this.leaf!.keys, key) - 1;
+    if (this.idx < 0) this.prevLeaf();
+  }
+
+  /** Positions on the last key ≤ `key`. */
+  seekLE(key: Uint8Array): void {
+    if (!this.descend((n) => upperBound(n.keys, key))) return;
+    this.idx = upperBound(this.leaf!.keys, key) - 1;
+    if (this.idx < 0) this.prevLeaf();
+  }
+
+  first(): void {
+    if (!this.descend(() => 0)) return;
+    this.idx = 0;
+    if (this.leaf!.keys.length === 0) this.nextLeaf();
+  }
+
+  last(): void {
+    if (!this.descend((n) => n.children.length - 1)) return;
+    this.idx = this.leaf!.keys.length - 1;
+    if (this.idx < 0) this.prevLeaf();
+  }
+
+  next(): void {
+    if (this.leaf === null) return;
+    this.idx++;
+    if (this.idx >= this.leaf.keys.length) this.nextLeaf();
+  }
+
+  prev(): void {
+    if (this.leaf === null) return;
+    this.idx--;
+    if (this.idx < 0) this.prevLeaf();
+  }
+
+  /** Walks from the root choosing children with `pick`; false for an empty tree. */
+  private descend(pick: (n: BranchNode) => number): boolean {
+    this.stack = [];
+    this.leaf = null;
+    let pageNo = this.t.rootPage;
+    if (pageNo === 0) return false;
+    for (;;) {
+      const node = this.t.read(pageNo);
+      if (node.type === pageTypeLeaf) {
+        this.leaf = node;
+        return true;
+      }
+      if (node.type !== pageTypeBranch || this.stack.length >= treeDepthMax) {
+        throw treeCorrupt(`bad page ${pageNo} under a cursor`);
+      }
+      const idx = pick(node);
+      this.stack.push({ node, idx });
+      pageNo = node.children[idx]!;
+    }
+  }
+
+  private nextLeaf(): void {
+    for (;;) {
+      let top = this.stack[this.stack.length - 1];
+      while (top !== undefined && top.idx >= top.node.children.length - 1) {
+        this.stack.pop();
+        top = this.stack[this.stack.length - 1];
+      }
+      if (top === undefined) {
+        this.leaf = null;
+        return;
+      }
+      top.idx++;
+      this.descendEdge(top.node.children[top.idx]!, true);
+      if (this.leaf!.keys.length > 0) return;
+    }
+  }
+
+  private prevLeaf(): void {
+    for (;;) {
+      let top = this.stack[this.stack.length - 1];
+      while (top !== undefined && top.idx <= 0) {
+        this.stack.pop();
+        top = this.stack[this.stack.length - 1];
+      }
+      if (top === undefined) {
+        this.leaf = null;
+        return;
+      }
+      top.idx--;
+      this.descendEdge(top.node.children[top.idx]!, false);
+      if (this.leaf!.keys.length > 0) return;
+    }
+  }
+
+  /** Descends to the leftmost (or rightmost) leaf under `pageNo`. */
+  private descendEdge(pageNo: number, leftmost: boolean): void {
+    for (;;) {
+      const node = this.t.read(pageNo);
+      if (node.type === pageTypeLeaf) {
+        this.leaf = node;
+        this.idx = leftmost ? 0 : node.keys.length - 1;
+        return;
+      }
+      if (node.type !== pageTypeBranch || this.stack.length >= treeDepthMax) {
+        throw treeCorrupt(`bad page ${pageNo} under a cursor`);
+      }
+      const idx = leftmost ? 0 : node.children.length - 1;
+      this.stack.push({ node, idx });
+      pageNo = node.children[idx]!;
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/** Binary searches over sorted key arrays and point lookup in the tree. */
+import { hexxlaError } from '../../errors.js';
+import { treeDepthMax } from '../../limits.js';
+import { compareBytes, pageTypeBranch, pageTypeLeaf } from '../page.js';
+import type { LeafNode, StoredValue } from '../page.js';
+import type { TreeReader } from './tree-access.js';
+
+/** First index whose key is ≥ `key` (keys.length when none). */
+export function lowerBound(keys: Uint8Array[], key: Uint8Array): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareBytes(keys[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose key is > `key`: the child of a branch that may hold `key`. */
+export function upperBound(keys: Uint8Array[], key: Uint8Array): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareBytes(keys[mid]!, key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The leaf that holds or would hold `key`, or null for an empty tree. */
+export function findLeaf(t: TreeReader, key: Uint8Array): LeafNode | null {
+  let pageNo = t.rootPage;
+  if (pageNo === 0) return null;
+  for (let depth = 0; depth < treeDepthMax; depth++) {
+    const node = t.read(pageNo);
+    if (node.type === pageTypeLeaf) return node;
+    if (node.type !== pageTypeBranch) throw treeCorrupt(`page ${pageNo} is not a tree page`);
+    pageNo = node.children[upperBound(node.keys, key)]!;
+  }
+  throw treeCorrupt('tree deeper than the depth limit: cycle in page links');
+}
+
+/** The error for a tree whose page links are inconsistent. */
+export function treeCorrupt(what: string): Error {
+  return hexxlaError('CorruptDatabase', `B+ tree: ${what}`);
+}
+
+/** The stored value of `key`, or undefined. */
+export function lookup(t: TreeReader, key: Uint8Array): StoredValue | undefined {
+  const leaf = findLeaf(t, key);
+  if (leaf === null) return undefined;
+  const i = lowerBound(leaf.keys, key);
+  if (i < leaf.keys.length && compareBytes(leaf.keys[i]!, key) === 0) return leaf.vals[i];
+  return undefined;
+}

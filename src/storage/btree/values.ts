@@ -1,0 +1,125 @@
+/**
+ * Values as stored in leaves: compressed when that helps (SPEC §4.3), inline when small enough,
+ * otherwise in a chain of overflow pages. The inline limit keeps any leaf entry at most a quarter
+ * of a page (with the longest tree key), which the split logic relies on.
+ */
+import { hexxlaError } from '../../errors.js';
+import { compressBytesMin, pageFanoutMin, pageHeaderBytes, treeKeyBytesMax } from '../../limits.js';
+import { compressValue, decompressValue } from '../compress.js';
+import {
+  OverflowPage, emptyBytes, overflowCapacity, pageTypeOverflow, valueKindInline,
+  valueKindInlineDeflate, valueKindOverflow, valueKindOverflowDeflate,
+} from '../page.js';
+import type { StoredValue } from '../page.js';
+import type { TreeReader, TreeWriter } from './tree-access.js';
+
+/** Largest inline stored value for a page with `usable` bytes. */
+export function inlineValueBytesMax(usable: number): number {
+  const entryMax = Math.floor((usable - pageHeaderBytes) / pageFanoutMin);
+  return entryMax - (3 + treeKeyBytesMax + 6);
+}
+
+/** A value kept with its decompressed bytes, so reads of hot values skip inflating again. */
+interface MemoValue extends StoredValue {
+  memo?: Uint8Array;
+}
+
+/** Encodes `raw` for storage, writing overflow pages through `t` when needed. Copies `raw`. */
+export function storeValue(t: TreeWriter, raw: Uint8Array, inlineMax: number): StoredValue {
+  let data = raw;
+  let deflated = false;
+  if (raw.length >= compressBytesMin) {
+    const packed = compressValue(raw);
+    if (packed !== null) {
+      data = packed;
+      deflated = true;
+    }
+  }
+  const memo = raw.slice();
+  if (data.length <= inlineMax) {
+    const kind = deflated ? valueKindInlineDeflate : valueKindInline;
+    const inline = deflated ? data : memo;
+    const v: MemoValue = { kind, data: inline, rawLen: raw.length, storedLen: data.length,
+      firstPage: 0, memo };
+    return v;
+  }
+  const firstPage = writeOverflow(t, data);
+  const kind = deflated ? valueKindOverflowDeflate : valueKindOverflow;
+  return { kind, data: emptyBytes, rawLen: raw.length, storedLen: data.length, firstPage };
+}
+
+function writeOverflow(t: TreeWriter, data: Uint8Array): number {
+  const cap = overflowCapacity(t.usable);
+  const count = Math.ceil(data.length / cap);
+  const pages: number[] = [];
+  for (let i = 0; i < count; i++) pages.push(t.create(new OverflowPage(0, emptyBytes)));
+  for (let i = 0; i < count; i++) {
+    const page = t.write(pages[i]!) as OverflowPage;
+    page.next = pages[i + 1] ?? 0;
+    page.data = data.slice(i * cap, Math.min(data.length, (i + 1) * cap));
+  }
+  return pages[0]!;
+}
+
+/** The page numbers of a value's overflow chain (empty for inline values). */
+export function overflowChain(t: TreeReader, v: StoredValue): number[] {
+  if (v.kind === valueKindInline || v.kind === valueKindInlineDeflate) return [];
+  const cap = overflowCapacity(t.usable);
+  const count = Math.ceil(v.storedLen / cap);
+  const pages: number[] = [];
+  let pageNo = v.firstPage;
+  for (let i = 0; i < count; i++) {
+    const page = t.read(pageNo);
+    if (page.type !== pageTypeOverflow) throw corruptValue(`page ${pageNo} is not overflow`);
+    pages.push(pageNo);
+    pageNo = page.next;
+  }
+  if (pageNo !== 0) throw corruptValue('overflow chain longer than its value');
+  return pages;
+}
+
+function readOverflow(t: TreeReader, v: StoredValue): Uint8Array {
+  const out = new Uint8Array(v.storedLen);
+  let pageNo = v.firstPage;
+  let done = 0;
+  while (done < v.storedLen) {
+    const page = t.read(pageNo);
+    if (page.type !== pageTypeOverflow) throw corruptValue(`page ${pageNo} is not overflow`);
+    const n = Math.min(page.data.length, v.storedLen - done);
+    out.set(page.data.subarray(0, n), done);
+    done += n;
+    pageNo = page.next;
+  }
+  return out;
+}
+
+/** The value's bytes as a fresh copy the caller owns. */
+export function loadValue(t: TreeReader, v: StoredValue): Uint8Array {
+  const m = v as MemoValue;
+  if (m.memo !== undefined) return m.memo.slice();
+  let raw: Uint8Array;
+  switch (v.kind) {
+    case valueKindInline:
+      return v.data.slice();
+    case valueKindInlineDeflate:
+      raw = decompressValue(v.data, v.rawLen);
+      break;
+    case valueKindOverflow:
+      return readOverflow(t, v);
+    case valueKindOverflowDeflate:
+      return decompressValue(readOverflow(t, v), v.rawLen);
+    default:
+      throw corruptValue(`unknown value kind ${v.kind}`);
+  }
+  m.memo = raw;
+  return raw.slice();
+}
+
+/** Frees the overflow pages of a value that is being replaced or deleted. */
+export function freeValue(t: TreeWriter, v: StoredValue): void {
+  for (const pageNo of overflowChain(t, v)) t.free(pageNo);
+}
+
+function corruptValue(what: string): Error {
+  return hexxlaError('CorruptDatabase', `stored value: ${what}`);
+}

@@ -1,0 +1,103 @@
+/**
+ * Opening a store: create a new database atomically (write the header page to a temporary file,
+ * fsync, rename, fsync the directory) or read the newest valid header of an existing one; then
+ * recover the log and start a fresh log generation.
+ */
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
+import { hexxlaError, ioError, isHexxlaError } from '../errors.js';
+import type { FileSystem, StorageFile } from './file.js';
+import {
+  encodeHeader, encryptionParamBytes, headerFlagMvcc, headerSlotOffsets, readHeader,
+} from './header.js';
+import type { FileHeader } from './header.js';
+import { PageCache } from './page-cache.js';
+import { PageStore } from './page-store.js';
+import { Store } from './store.js';
+import { cachePages, resolveStoreOptions } from './store-options.js';
+import type { ResolvedStoreOptions, StoreOptions } from './store-options.js';
+import { recoverWal } from './wal/recovery.js';
+
+/** Opens (or creates) the database at `path`. See StoreOptions. */
+export async function openStore(path: string, options?: StoreOptions): Promise<Store> {
+  const o = resolveStoreOptions(options);
+  const files: StorageFile[] = [];
+  try {
+    if (!o.fs.exists(path)) {
+      if (!o.create) {
+        throw hexxlaError('NotFound', 'no database at this path (create is false)', { path });
+      }
+      await createDatabase(path, o);
+    }
+    const primary = o.fs.open(path);
+    files.push(primary);
+    const { header, slot } = readHeader(readPage0(primary), path);
+    const walFile = o.fs.open(`${path}-wal`, { create: true });
+    files.push(walFile);
+    const recovered = recoverWal(walFile, header, walFile.path);
+    const usable = header.pageSize - header.reserveBytes;
+    const cache = new PageCache(cachePages(o.cacheBytes, header.pageSize));
+    const pages = new PageStore(primary, walFile, cache, header.pageSize, usable);
+    const store = new Store({ path, fs: o.fs, primary, walFile, header, headerSlot: slot,
+      options: o, pages }, recovered);
+    await store.finishOpen(recovered);
+    return store;
+  } catch (err) {
+    for (const f of files) f.close();
+    throw isHexxlaError(err) ? err : ioError('open', path, err);
+  }
+}
+
+function readPage0(primary: StorageFile): Uint8Array {
+  const page0 = new Uint8Array(4096);
+  primary.read(page0, 0);
+  return page0;
+}
+
+function newHeader(o: ResolvedStoreOptions): FileHeader {
+  return {
+    formatVersion: o.mvcc ? 2 : 1,
+    pageSize: o.pageSize,
+    maxValueBytes: o.maxValueBytes,
+    flags: o.mvcc ? headerFlagMvcc : 0,
+    reserveBytes: 0,
+    embeddingDim: 0,
+    embeddingMetric: 0,
+    fileId: new Uint8Array(randomBytes(16)),
+    encryption: new Uint8Array(encryptionParamBytes),
+    commitSeq: 0n,
+    commitTimeMs: 0n,
+    rootPage: 0,
+    pageCount: 1,
+    freelistHead: 0,
+    freelistCount: 0,
+    headerSeq: 1n,
+  };
+}
+
+/**
+ * Writes page 0 to `<path>.creating`, fsyncs it and renames it into place, so a crash leaves
+ * either no database or a complete one. A log left by an earlier database of the same name
+ * cannot belong to the new file and is removed first.
+ */
+async function createDatabase(path: string, o: ResolvedStoreOptions): Promise<void> {
+  const fs: FileSystem = o.fs;
+  const dir = dirname(path);
+  fs.mkdirp(dir);
+  const tmpPath = `${path}.creating`;
+  fs.remove(tmpPath);
+  fs.remove(`${path}-wal`);
+  const tmp = fs.open(tmpPath, { create: true });
+  try {
+    const page0 = new Uint8Array(o.pageSize);
+    page0.set(encodeHeader(newHeader(o)), headerSlotOffsets[0]);
+    tmp.write(page0, 0);
+    await tmp.sync();
+  } finally {
+    tmp.close();
+  }
+  fs.rename(tmpPath, path);
+  await fs.syncDirectory(dir);
+}
+
+

@@ -1,0 +1,330 @@
+/**
+ * Page layout: the common page header and the four page kinds of the primary file.
+ *
+ * Every page except page 0 (the file header) starts with a 16-byte header:
+ *   0   u32 crc32 over bytes 4 .. usable (usable = pageSize - reserveBytes)
+ *   4   u8  type       1 leaf, 2 branch, 3 overflow, 4 freelist trunk
+ *   5   u8  flags      0 (reserved)
+ *   6   u16 count      entries (leaf, branch), page numbers (freelist), 0 (overflow)
+ *   8   u32 pageNo     the page's own number: a page written to the wrong place fails the check
+ *   12  u32 next       overflow: next overflow page; freelist: next trunk; else 0
+ *
+ * Leaf body: `count` entries in key order, each
+ *   u16 keyLen | key | u8 kind | value part
+ *   kind 0 inline raw:       u16 len | bytes
+ *   kind 1 inline deflate:   u16 storedLen | u32 rawLen | bytes (raw DEFLATE)
+ *   kind 2 overflow raw:     u32 len | u32 firstPage
+ *   kind 3 overflow deflate: u32 storedLen | u32 rawLen | u32 firstPage
+ * Branch body: u32 child0 | `count` × (u16 keyLen | key | u32 child). Child i+1 holds the keys
+ *   ≥ key i; child 0 holds the keys < key 0.
+ * Overflow body: value bytes from byte 16 to usable; the chain length follows from the length
+ *   stored in the leaf entry.
+ * Freelist trunk body: `count` × u32 free page numbers.
+ *
+ * The bytes between the end of the body and `usable` are zero. Decoding checks the checksum, the
+ * page number, the type and every length against the page bounds, and throws CorruptDatabase on any
+ * mismatch, so damaged bytes are never interpreted.
+ */
+import { crc32 } from 'node:zlib';
+import { hexxlaError } from '../errors.js';
+import { pageHeaderBytes } from '../limits.js';
+
+export const pageTypeLeaf = 1;
+export const pageTypeBranch = 2;
+export const pageTypeOverflow = 3;
+export const pageTypeFreelist = 4;
+
+export const valueKindInline = 0;
+export const valueKindInlineDeflate = 1;
+export const valueKindOverflow = 2;
+export const valueKindOverflowDeflate = 3;
+
+/** A value as stored in a leaf entry. Immutable once part of a committed page. */
+export interface StoredValue {
+  readonly kind: number;
+  /** Inline stored bytes (kinds 0, 1); empty for overflow kinds. */
+  readonly data: Uint8Array;
+  /** Length after decompression. */
+  readonly rawLen: number;
+  /** Stored length: inline data length, or total bytes in the overflow chain. */
+  readonly storedLen: number;
+  /** First overflow page (kinds 2, 3), else 0. */
+  readonly firstPage: number;
+}
+
+export class LeafNode {
+  readonly type = pageTypeLeaf;
+  constructor(
+    public keys: Uint8Array[],
+    public vals: StoredValue[],
+    /** Encoded size in bytes, header included. */
+    public bytes: number,
+  ) {}
+
+  static empty(): LeafNode {
+    return new LeafNode([], [], pageHeaderBytes);
+  }
+
+  clone(): LeafNode {
+    return new LeafNode(this.keys.slice(), this.vals.slice(), this.bytes);
+  }
+}
+
+export class BranchNode {
+  readonly type = pageTypeBranch;
+  constructor(
+    public keys: Uint8Array[],
+    public children: number[],
+    public bytes: number,
+  ) {}
+
+  clone(): BranchNode {
+    return new BranchNode(this.keys.slice(), this.children.slice(), this.bytes);
+  }
+}
+
+export class OverflowPage {
+  readonly type = pageTypeOverflow;
+  constructor(
+    public next: number,
+    public data: Uint8Array,
+  ) {}
+}
+
+export class FreelistPage {
+  readonly type = pageTypeFreelist;
+  constructor(
+    public next: number,
+    public ids: number[],
+  ) {}
+}
+
+export type PageNode = LeafNode | BranchNode | OverflowPage | FreelistPage;
+
+/** Encoded bytes of a stored value's part of a leaf entry (after the kind byte). */
+export function valuePartBytes(v: StoredValue): number {
+  switch (v.kind) {
+    case valueKindInline:
+      return 2 + v.data.length;
+    case valueKindInlineDeflate:
+      return 6 + v.data.length;
+    case valueKindOverflow:
+      return 8;
+    default:
+      return 12;
+  }
+}
+
+export function leafEntryBytes(key: Uint8Array, v: StoredValue): number {
+  return 3 + key.length + valuePartBytes(v);
+}
+
+export function branchEntryBytes(key: Uint8Array): number {
+  return 6 + key.length;
+}
+
+/** Payload bytes per overflow page. */
+export function overflowCapacity(usable: number): number {
+  return usable - pageHeaderBytes;
+}
+
+/** Page numbers per freelist trunk page. */
+export function freelistCapacity(usable: number): number {
+  return Math.min(0xffff, Math.floor((usable - pageHeaderBytes) / 4));
+}
+
+/**
+ * Encodes `node` as page `pageNo` into `out` at byte `base` (bytes base+usable … base+pageSize are
+ * left alone), including the checksum. `dv` must view all of `out`: callers keep one DataView per
+ * buffer, because creating one per page was a measurable cost on the commit path.
+ */
+export function encodePage(
+  node: PageNode, pageNo: number, out: Uint8Array, dv: DataView, base: number, usable: number,
+): void {
+  out.fill(0, base, base + usable);
+  dv.setUint8(base + 4, node.type);
+  dv.setUint32(base + 8, pageNo, true);
+  let end: number;
+  switch (node.type) {
+    case pageTypeLeaf:
+      end = encodeLeafBody(node, out, dv, base);
+      break;
+    case pageTypeBranch:
+      end = encodeBranchBody(node, out, dv, base);
+      break;
+    case pageTypeOverflow:
+      dv.setUint32(base + 12, node.next, true);
+      out.set(node.data, base + pageHeaderBytes);
+      end = base + pageHeaderBytes + node.data.length;
+      break;
+    case pageTypeFreelist:
+      end = encodeFreelistBody(node, dv, base);
+      break;
+  }
+  if (end > base + usable) throw new RangeError(`page ${pageNo} overflows its ${usable} bytes`);
+  dv.setUint32(base, crc32(out.subarray(base + 4, base + usable)), true);
+}
+
+/** Encodes a page into a fresh buffer of `pageSize` bytes. */
+export function encodePageAlone(node: PageNode, pageNo: number, pageSize: number,
+  usable: number): Uint8Array {
+  const out = new Uint8Array(pageSize);
+  encodePage(node, pageNo, out, new DataView(out.buffer), 0, usable);
+  return out;
+}
+
+function encodeLeafBody(node: LeafNode, out: Uint8Array, dv: DataView, base: number): number {
+  dv.setUint16(base + 6, node.keys.length, true);
+  let p = base + pageHeaderBytes;
+  for (let i = 0; i < node.keys.length; i++) {
+    const key = node.keys[i]!;
+    const v = node.vals[i]!;
+    dv.setUint16(p, key.length, true);
+    out.set(key, p + 2);
+    p += 2 + key.length;
+    dv.setUint8(p++, v.kind);
+    if (v.kind === valueKindInline) {
+      dv.setUint16(p, v.data.length, true);
+      out.set(v.data, p + 2);
+      p += 2 + v.data.length;
+    } else if (v.kind === valueKindInlineDeflate) {
+      dv.setUint16(p, v.data.length, true);
+      dv.setUint32(p + 2, v.rawLen, true);
+      out.set(v.data, p + 6);
+      p += 6 + v.data.length;
+    } else if (v.kind === valueKindOverflow) {
+      dv.setUint32(p, v.storedLen, true);
+      dv.setUint32(p + 4, v.firstPage, true);
+      p += 8;
+    } else {
+      dv.setUint32(p, v.storedLen, true);
+      dv.setUint32(p + 4, v.rawLen, true);
+      dv.setUint32(p + 8, v.firstPage, true);
+      p += 12;
+    }
+  }
+  return p;
+}
+
+function encodeBranchBody(node: BranchNode, out: Uint8Array, dv: DataView, base: number): number {
+  dv.setUint16(base + 6, node.keys.length, true);
+  dv.setUint32(base + pageHeaderBytes, node.children[0]!, true);
+  let p = base + pageHeaderBytes + 4;
+  for (let i = 0; i < node.keys.length; i++) {
+    const key = node.keys[i]!;
+    dv.setUint16(p, key.length, true);
+    out.set(key, p + 2);
+    p += 2 + key.length;
+    dv.setUint32(p, node.children[i + 1]!, true);
+    p += 4;
+  }
+  return p;
+}
+
+function encodeFreelistBody(node: FreelistPage, dv: DataView, base: number): number {
+  dv.setUint16(base + 6, node.ids.length, true);
+  dv.setUint32(base + 12, node.next, true);
+  let p = base + pageHeaderBytes;
+  for (const id of node.ids) {
+    dv.setUint32(p, id, true);
+    p += 4;
+  }
+  return p;
+}
+
+/** Decodes and validates page `pageNo` from `buf`; keys and inline values are views into `buf`. */
+export function decodePage(buf: Uint8Array, pageNo: number, usable: number, path: string): PageNode {
+  const corrupt = (what: string): never => {
+    throw hexxlaError('CorruptDatabase', `page ${pageNo}: ${what}`, { path, page: pageNo });
+  };
+  if (buf.length < usable) corrupt('short read');
+  const dv = new DataView(buf.buffer, buf.byteOffset, usable);
+  if (dv.getUint32(0, true) !== crc32(buf.subarray(4, usable))) corrupt('checksum mismatch');
+  if (dv.getUint32(8, true) !== pageNo) corrupt('page number mismatch (misdirected write)');
+  const count = dv.getUint16(6, true);
+  const next = dv.getUint32(12, true);
+  switch (dv.getUint8(4)) {
+    case pageTypeLeaf:
+      return decodeLeaf(buf, dv, count, usable, corrupt);
+    case pageTypeBranch:
+      return decodeBranch(buf, dv, count, usable, corrupt);
+    case pageTypeOverflow:
+      return new OverflowPage(next, buf.subarray(pageHeaderBytes, usable));
+    case pageTypeFreelist: {
+      if (pageHeaderBytes + count * 4 > usable) corrupt('freelist count out of bounds');
+      const ids: number[] = new Array<number>(count);
+      for (let i = 0; i < count; i++) ids[i] = dv.getUint32(pageHeaderBytes + i * 4, true);
+      return new FreelistPage(next, ids);
+    }
+    default:
+      return corrupt(`unknown page type ${dv.getUint8(4)}`);
+  }
+}
+
+type Corrupt = (what: string) => never;
+
+function decodeLeaf(
+  buf: Uint8Array, dv: DataView, count: number, usable: number, corrupt: Corrupt,
+): LeafNode {
+  const keys: Uint8Array[] = new Array<Uint8Array>(count);
+  const vals: StoredValue[] = new Array<StoredValue>(count);
+  let p = pageHeaderBytes;
+  for (let i = 0; i < count; i++) {
+    if (p + 3 > usable) corrupt('leaf entry out of bounds');
+    const keyLen = dv.getUint16(p, true);
+    if (p + 3 + keyLen > usable) corrupt('leaf key out of bounds');
+    keys[i] = buf.subarray(p + 2, p + 2 + keyLen);
+    p += 2 + keyLen;
+    const kind = dv.getUint8(p++);
+    const partEnd = p + (kind === 0 ? 2 : kind === 1 ? 6 : kind === 2 ? 8 : 12);
+    if (kind > 3 || partEnd > usable) corrupt('leaf value header invalid');
+    let v: StoredValue;
+    if (kind === valueKindInline || kind === valueKindInlineDeflate) {
+      const len = dv.getUint16(p, true);
+      const rawLen = kind === valueKindInline ? len : dv.getUint32(p + 2, true);
+      if (partEnd + len > usable) corrupt('inline value out of bounds');
+      v = { kind, data: buf.subarray(partEnd, partEnd + len), rawLen, storedLen: len, firstPage: 0 };
+      p = partEnd + len;
+    } else {
+      const storedLen = dv.getUint32(p, true);
+      const rawLen = kind === valueKindOverflow ? storedLen : dv.getUint32(p + 4, true);
+      const firstPage = dv.getUint32(p + (kind === valueKindOverflow ? 4 : 8), true);
+      v = { kind, data: emptyBytes, rawLen, storedLen, firstPage };
+      p = partEnd;
+    }
+    vals[i] = v;
+  }
+  return new LeafNode(keys, vals, p);
+}
+
+function decodeBranch(
+  buf: Uint8Array, dv: DataView, count: number, usable: number, corrupt: Corrupt,
+): BranchNode {
+  if (pageHeaderBytes + 4 > usable) corrupt('branch out of bounds');
+  const keys: Uint8Array[] = new Array<Uint8Array>(count);
+  const children: number[] = new Array<number>(count + 1);
+  children[0] = dv.getUint32(pageHeaderBytes, true);
+  let p = pageHeaderBytes + 4;
+  for (let i = 0; i < count; i++) {
+    if (p + 2 > usable) corrupt('branch entry out of bounds');
+    const keyLen = dv.getUint16(p, true);
+    if (p + 6 + keyLen > usable) corrupt('branch key out of bounds');
+    keys[i] = buf.subarray(p + 2, p + 2 + keyLen);
+    p += 2 + keyLen;
+    children[i + 1] = dv.getUint32(p, true);
+    p += 4;
+  }
+  return new BranchNode(keys, children, p);
+}
+
+export const emptyBytes = new Uint8Array(0);
+
+/** Lexicographic byte comparison (a JS loop beats Buffer.compare's call cost on short keys). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}

@@ -1,0 +1,72 @@
+/** Options of the storage layer and their validation (bounds from limits.ts). */
+import { hexxlaError } from '../errors.js';
+import {
+  cacheBytesDefault, cachePagesMin, pageSizeDefault, pageSizesAllowed, valueBytesMaxDefault,
+  valueBytesMaxMax, valueBytesMaxMin, walCheckpointBytesDefault, walCheckpointBytesMin,
+} from '../limits.js';
+import type { FileSystem } from './file.js';
+import { nodeFileSystem } from './file.js';
+
+export interface StoreOptions {
+  /** File-system seam; tests inject memory and fault-injecting ones. Default: node:fs. */
+  fs?: FileSystem;
+  /** Create the database when missing (default true). */
+  create?: boolean;
+  /** Page size for a new database (default 4096); an existing file keeps its own. */
+  pageSize?: number;
+  /** Largest value for a new database (default 8192); an existing file keeps its own. */
+  maxValueBytes?: number;
+  /** Enable MVCC (format v2) for a new database (default false). */
+  mvcc?: boolean;
+  /** Page cache budget in bytes (default 64 MiB). */
+  cacheBytes?: number;
+  /** WAL size that triggers a checkpoint (default 16 MiB). */
+  walCheckpointBytes?: number;
+}
+
+export interface ResolvedStoreOptions {
+  fs: FileSystem;
+  create: boolean;
+  pageSize: number;
+  maxValueBytes: number;
+  mvcc: boolean;
+  cacheBytes: number;
+  walCheckpointBytes: number;
+}
+
+function invalid(option: string, message: string, value: unknown): never {
+  throw hexxlaError('InvalidArgument', `option ${option}: ${message}`,
+    { option, value: String(value) });
+}
+
+function checkInteger(option: string, value: number, min: number, max: number): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    invalid(option, `must be an integer in [${min}, ${max}]`, value);
+  }
+  return value;
+}
+
+/** Fills defaults and validates; throws InvalidArgument naming the option and its bound. */
+export function resolveStoreOptions(o: StoreOptions = {}): ResolvedStoreOptions {
+  const pageSize = o.pageSize ?? pageSizeDefault;
+  if (!(pageSizesAllowed as readonly number[]).includes(pageSize)) {
+    invalid('pageSize', `must be one of ${pageSizesAllowed.join(', ')}`, pageSize);
+  }
+  return {
+    fs: o.fs ?? nodeFileSystem,
+    create: o.create ?? true,
+    pageSize,
+    maxValueBytes: checkInteger('maxValueBytes', o.maxValueBytes ?? valueBytesMaxDefault,
+      valueBytesMaxMin, valueBytesMaxMax),
+    mvcc: o.mvcc ?? false,
+    cacheBytes: checkInteger('cacheBytes', o.cacheBytes ?? cacheBytesDefault, 0,
+      Number.MAX_SAFE_INTEGER),
+    walCheckpointBytes: checkInteger('walCheckpointBytes',
+      o.walCheckpointBytes ?? walCheckpointBytesDefault, walCheckpointBytesMin, 2 ** 40),
+  };
+}
+
+/** Pages the cache may hold for a budget. */
+export function cachePages(cacheBytes: number, pageSize: number): number {
+  return Math.max(cachePagesMin, Math.floor(cacheBytes / pageSize));
+}

@@ -1,0 +1,392 @@
+/**
+ * The storage engine: one primary file + `<primary>-wal`, a B+ tree of pages, group commit,
+ * checkpoints and crash recovery (SPEC §4, ARCHITECTURE §2–3). Keys here are tree keys; the public
+ * API (src/engine) namespaces them.
+ *
+ * Concurrency: transaction callbacks are synchronous, so one runs at a time and sees a stable tree.
+ * `update` resolves after its commit is fsynced; readers (`view`) only see durable commits. A
+ * checkpoint drains the commit queue, holds new writers at a gate, copies durable page images into
+ * the primary, writes the header, and resets the log.
+ */
+import { dirname } from 'node:path';
+import { AssertionError } from '../assert.js';
+import { hexxlaError, ioError } from '../errors.js';
+import type { HexxlaError } from '../errors.js';
+import { failpoint } from '../failpoints.js';
+import { txDirtyPagesMax, walRetainFactor } from '../limits.js';
+import type { FileSystem, StorageFile } from './file.js';
+import { Freelist } from './freelist.js';
+import { encodeHeader, headerSlotOffsets } from './header.js';
+import type { CommitState, FileHeader, FileIdentity } from './header.js';
+import { encodePage } from './page.js';
+import type { PageNode } from './page.js';
+import { PageStore } from './page-store.js';
+import type { PageRef } from './page-store.js';
+import type { ResolvedStoreOptions } from './store-options.js';
+import { StoreReadTx, StoreWriteTx } from './tx.js';
+import type { TxHost } from './tx.js';
+import type { RecoveredWal } from './wal/recovery.js';
+import { WalWriter } from './wal/wal-writer.js';
+import { inlineValueBytesMax } from './btree/values.js';
+
+export interface StoreStats {
+  commitSeq: bigint;
+  pageCount: number;
+  freePages: number;
+  walBytes: number;
+  commits: number;
+  walSyncs: number;
+  syncBatchMax: number;
+  checkpoints: number;
+  cachePages: number;
+  cacheHits: number;
+  cacheMisses: number;
+  pageReads: number;
+}
+
+/** Files and parsed state handed from openStore() to the constructor. */
+export interface StoreParts {
+  path: string;
+  fs: FileSystem;
+  primary: StorageFile;
+  walFile: StorageFile;
+  header: FileHeader;
+  headerSlot: number;
+  options: ResolvedStoreOptions;
+  pages: PageStore;
+}
+
+function isThenable(value: unknown): boolean {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function commitStateOf(h: CommitState): CommitState {
+  const { commitSeq, commitTimeMs, rootPage, pageCount, freelistHead, freelistCount } = h;
+  return { commitSeq, commitTimeMs, rootPage, pageCount, freelistHead, freelistCount };
+}
+
+export class Store implements TxHost {
+  readonly path: string;
+  readonly identity: FileIdentity;
+  readonly usable: number;
+  readonly inlineMax: number;
+  freelist: Freelist = Freelist.empty();
+  private readonly pages: PageStore;
+  private readonly primary: StorageFile;
+  private readonly wal: WalWriter;
+  private durableState: CommitState;
+  private latestState: CommitState;
+  private headerSlot: number;
+  private headerSeq: bigint;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private poisonedBy: HexxlaError | null = null;
+  private ckpt: Promise<void> | null = null;
+  private checkpoints = 0;
+  /** The last background checkpoint failure (e.g. disk full), kept for operators. */
+  lastCheckpointError: unknown = null;
+
+  constructor(private readonly parts: StoreParts, recovered: RecoveredWal) {
+    const { header } = parts;
+    this.path = parts.path;
+    this.identity = header;
+    this.usable = header.pageSize - header.reserveBytes;
+    this.inlineMax = inlineValueBytesMax(this.usable);
+    this.pages = parts.pages;
+    this.primary = parts.primary;
+    this.headerSlot = parts.headerSlot;
+    this.headerSeq = header.headerSeq;
+    for (const [pageNo, offset] of recovered.pageOffsets) this.pages.addRecovered(pageNo, offset);
+    this.durableState = commitStateOf(recovered.lastState ?? header);
+    this.latestState = this.durableState;
+    this.freelist = this.loadFreelist();
+    const walHeader = recovered.header ?? { pageSize: header.pageSize, generation: 0n, salt0: 0,
+      salt1: 0, fileId: header.fileId, baseSeq: header.commitSeq };
+    this.wal = new WalWriter(parts.walFile, walHeader, recovered.slot, header.pageSize,
+      () => this.rollbackToDurable(), (err) => this.poison(err));
+  }
+
+  /** Completes open: checkpoints recovered commits and starts a fresh log generation. */
+  async finishOpen(recovered: RecoveredWal): Promise<void> {
+    if (recovered.commits > 0) await this.copyAndPublish(this.durableState);
+    await this.resetWal();
+  }
+
+  private loadFreelist(): Freelist {
+    const s = this.durableState;
+    return Freelist.load((p) => this.pages.readDurable(p), s.freelistHead, s.freelistCount);
+  }
+
+  readDurable(pageNo: number): PageNode {
+    return this.pages.readDurable(pageNo);
+  }
+
+  readLatest(pageNo: number): PageNode {
+    return this.pages.readLatest(pageNo);
+  }
+
+  get pageSize(): number {
+    return this.identity.pageSize;
+  }
+
+  get maxValueBytes(): number {
+    return this.identity.maxValueBytes;
+  }
+
+  /** Seq of the newest durable commit (what readers see). */
+  get commitSeq(): bigint {
+    return this.durableState.commitSeq;
+  }
+
+  get commitTimeMs(): bigint {
+    return this.durableState.commitTimeMs;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw hexxlaError('DatabaseClosed', 'the database is closed', { path: this.path });
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.poisonedBy !== null) throw this.poisonedBy;
+  }
+
+  /** Runs `fn` on a read-only snapshot of the newest durable commit. */
+  view<T>(fn: (tx: StoreReadTx) => T): T {
+    this.assertOpen();
+    const tx = new StoreReadTx(this, this.durableState.rootPage);
+    try {
+      const result = fn(tx);
+      if (isThenable(result)) throw asyncCallbackError('view');
+      return result;
+    } finally {
+      tx.close();
+    }
+  }
+
+  /** Runs `fn` as the only writer; resolves with its result once the commit is durable. */
+  async update<T>(fn: (tx: StoreWriteTx) => T): Promise<T> {
+    if (this.closing !== null) this.assertOpen();
+    this.assertWritable();
+    if (this.closing !== null) {
+      throw hexxlaError('DatabaseClosed', 'the database is closing', { path: this.path });
+    }
+    while (this.ckpt !== null) {
+      await this.ckpt.catch(() => undefined);
+      this.assertWritable();
+    }
+    const tx = new StoreWriteTx(this, { ...this.latestState });
+    this.freelist.begin();
+    let result: T;
+    try {
+      result = fn(tx);
+      if (isThenable(result)) throw asyncCallbackError('update');
+    } catch (err) {
+      this.freelist.rollback();
+      if (err instanceof AssertionError) this.poison(fatal(err, this.path));
+      throw err;
+    } finally {
+      tx.close();
+    }
+    if (tx.dirty.size === 0 && !tx.freelistTouched) return result;
+    await this.commit(tx);
+    this.maybeCheckpoint();
+    return result;
+  }
+
+  private commit(tx: StoreWriteTx): Promise<void> {
+    let refs: PageRef[];
+    let state: CommitState;
+    let built: ReturnType<WalWriter['build']>;
+    try {
+      if (tx.freelistTouched) this.freelist.persist(tx);
+      if (tx.dirty.size > txDirtyPagesMax) {
+        throw hexxlaError('InvalidArgument', `transaction dirties ${tx.dirty.size} pages; the ` +
+          `limit is ${txDirtyPagesMax}`, { path: this.path, limit: txDirtyPagesMax });
+      }
+      state = this.nextState(tx);
+      const images = [...tx.dirty].map(([pageNo, node]) => ({
+        pageNo, encode: (out: Uint8Array, dv: DataView, base: number) =>
+          encodePage(node, pageNo, out, dv, base, this.usable) }));
+      built = this.wal.build(images, state);
+      refs = images.map((img, i) => ({ pageNo: img.pageNo, frameId: this.pages.nextFrameId(),
+        offset: built.pageOffsets[i]!, node: tx.dirty.get(img.pageNo)! }));
+    } catch (err) {
+      this.freelist.rollback();
+      if (!(err instanceof Error && 'code' in err)) this.poison(fatal(err, this.path));
+      throw err;
+    }
+    for (const ref of refs) this.pages.latest.set(ref.pageNo, ref);
+    this.latestState = state;
+    return this.wal.enqueue(built, () => {
+      this.pages.markDurable(refs);
+      this.durableState = state;
+    });
+  }
+
+  private nextState(tx: StoreWriteTx): CommitState {
+    const now = BigInt(Date.now());
+    const prev = this.latestState;
+    return {
+      commitSeq: prev.commitSeq + 1n,
+      commitTimeMs: now > prev.commitTimeMs ? now : prev.commitTimeMs,
+      rootPage: tx.rootPage,
+      pageCount: tx.state.pageCount,
+      freelistHead: this.freelist.head,
+      freelistCount: this.freelist.count,
+    };
+  }
+
+  private rollbackToDurable(): void {
+    this.pages.rollbackToDurable();
+    this.latestState = this.durableState;
+    this.freelist = this.loadFreelist();
+  }
+
+  private poison(err: HexxlaError): void {
+    if (this.poisonedBy === null) this.poisonedBy = err;
+    this.pages.rollbackToDurable();
+    this.latestState = this.durableState;
+  }
+
+  private maybeCheckpoint(): void {
+    if (this.ckpt !== null || this.closing !== null || this.poisonedBy !== null) return;
+    if (this.wal.appendOffset < this.parts.options.walCheckpointBytes) return;
+    this.checkpoint().catch((err: unknown) => {
+      this.lastCheckpointError = err;
+    });
+  }
+
+  /** Copies the log into the primary and resets it. Writers wait while it runs. */
+  checkpoint(): Promise<void> {
+    this.assertOpen();
+    if (this.ckpt === null) {
+      this.ckpt = this.runCheckpoint().finally(() => {
+        this.ckpt = null;
+      });
+    }
+    return this.ckpt;
+  }
+
+  private async runCheckpoint(): Promise<void> {
+    await this.wal.drain();
+    if (this.poisonedBy !== null) throw this.poisonedBy;
+    if (!this.wal.hasFrames) return;
+    await this.copyAndPublish(this.durableState);
+    await this.resetWal();
+    this.checkpoints++;
+  }
+
+  /** Checkpoint steps 1–3: copy images, fsync, write the header slot, fsync. */
+  private async copyAndPublish(state: CommitState): Promise<void> {
+    try {
+      failpoint('checkpoint-before-copy');
+      this.pages.copyToPrimary();
+      const bytes = state.pageCount * this.pageSize;
+      if (this.primary.size() < bytes) this.primary.truncate(bytes);
+    } catch (err) {
+      throw (err as { code?: unknown }).code === 'CorruptDatabase'
+        ? err : ioError('checkpoint write', this.path, err);
+    }
+    await this.syncPrimary();
+    failpoint('checkpoint-before-header');
+    const slot = 1 - this.headerSlot;
+    const header: FileHeader = { ...this.identity, ...state, headerSeq: this.headerSeq + 1n };
+    try {
+      this.primary.write(encodeHeader(header), headerSlotOffsets[slot]!);
+    } catch (err) {
+      throw ioError('header write', this.path, err);
+    }
+    await this.syncPrimary();
+    failpoint('checkpoint-after-header');
+    this.headerSlot = slot;
+    this.headerSeq = header.headerSeq;
+  }
+
+  private async syncPrimary(): Promise<void> {
+    try {
+      await this.primary.sync();
+    } catch (err) {
+      const e = ioError('primary fsync', this.path, err);
+      this.poison(hexxlaError('DatabasePoisoned', 'the primary file could not be made durable; ' +
+        'the database refuses writes until it is reopened', { path: this.path }, e));
+      throw this.poisonedBy;
+    }
+  }
+
+  private async resetWal(): Promise<void> {
+    const retain = this.parts.options.walCheckpointBytes * walRetainFactor;
+    try {
+      await this.wal.reset(this.durableState.commitSeq, retain);
+      await this.parts.fs.syncDirectory(dirname(this.parts.walFile.path));
+    } catch (err) {
+      this.poison(hexxlaError('DatabasePoisoned', 'the write-ahead log could not be reset; ' +
+        'the database refuses writes until it is reopened', { path: this.path },
+        ioError('log reset', this.path, err)));
+      throw this.poisonedBy;
+    }
+    this.pages.afterReset();
+  }
+
+  /** Waits for in-flight commits, checkpoints, and closes the files. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing === null) this.closing = this.runClose();
+    return this.closing;
+  }
+
+  private async runClose(): Promise<void> {
+    await this.wal.drain();
+    while (this.ckpt !== null) await this.ckpt.catch(() => undefined);
+    if (this.poisonedBy === null && !this.closed) {
+      await this.checkpoint().catch((err: unknown) => {
+        this.lastCheckpointError = err;
+      });
+    }
+    this.closed = true;
+    this.parts.walFile.close();
+    this.primary.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The error that poisoned the database, if any. */
+  get poisoned(): HexxlaError | null {
+    return this.poisonedBy;
+  }
+
+  stats(): StoreStats {
+    const c = this.wal.counters;
+    return {
+      commitSeq: this.durableState.commitSeq,
+      pageCount: this.durableState.pageCount,
+      freePages: this.durableState.freelistCount,
+      walBytes: this.wal.appendOffset,
+      commits: c.commits,
+      walSyncs: c.syncs,
+      syncBatchMax: c.batchMax,
+      checkpoints: this.checkpoints,
+      cachePages: this.pages.cache.size,
+      cacheHits: this.pages.cache.hits,
+      cacheMisses: this.pages.cache.misses,
+      pageReads: this.pages.pageReads,
+    };
+  }
+
+  /** The durable commit state (for the structural check). */
+  durableCommitState(): CommitState {
+    return { ...this.durableState };
+  }
+}
+
+
+function asyncCallbackError(kind: string): HexxlaError {
+  return hexxlaError('InvalidArgument', `${kind} callbacks must be synchronous: do async work ` +
+    'before or after the transaction (the transaction was rolled back)');
+}
+
+function fatal(err: unknown, path: string): HexxlaError {
+  return hexxlaError('DatabasePoisoned', 'internal invariant violated in a write; the database ' +
+    'refuses writes until it is reopened', { path }, err);
+}

@@ -1,0 +1,170 @@
+/**
+ * WAL recovery on open: find the newest valid header, replay every complete commit, and decide
+ * whether the place where the log stops is a torn tail (a normal crash outcome: discarded) or
+ * damage to data that had been fsynced (CorruptDatabase, never silently dropped).
+ *
+ * The rule: the log ends at the first frame that is missing, has another salt, a gap in its frame
+ * index or a bad checksum. Group commit writes a batch only after the previous batch's fsync, and
+ * every commit frame records `syncedThrough`. If any valid commit frame of this generation lies
+ * beyond the stop with `syncedThrough` past the end of the last complete commit, bytes that were
+ * once durable are gone: corruption. Otherwise the stop is within the last, unsynced batch.
+ */
+import { hexxlaError } from '../../errors.js';
+import type { StorageFile } from '../file.js';
+import type { CommitState, FileHeader } from '../header.js';
+import {
+  commitPayloadBytes, decodeCommitPayload, decodeFrameHeader, decodeWalHeader, frameBytes,
+  frameChecksumOk, frameHeaderBytes, frameMagicCommit, frameMagicPage, walFramesStart,
+  walHeaderSlotBytes, walHeaderSlotOffsets,
+} from './wal-format.js';
+import type { WalHeader } from './wal-format.js';
+
+export interface RecoveredWal {
+  /** The valid header, or null for a missing/empty log. */
+  header: WalHeader | null;
+  /** Slot index of `header`. */
+  slot: number;
+  /** Latest WAL offset of each page's image after the last complete commit. */
+  pageOffsets: Map<number, number>;
+  /** State of the last complete commit, or null when the log holds none. */
+  lastState: CommitState | null;
+  commits: number;
+}
+
+interface ScanState {
+  offset: number;
+  frameIndex: number;
+  seq: bigint;
+  lastCommitEnd: number;
+}
+
+export function recoverWal(file: StorageFile, primary: FileHeader, path: string): RecoveredWal {
+  const size = file.size();
+  const empty: RecoveredWal = { header: null, slot: 1, pageOffsets: new Map(), lastState: null,
+    commits: 0 };
+  const found = readWalHeader(file);
+  if (found === null) {
+    if (anyFrameMagic(file, size)) throw walCorrupt(path, 'log has frames but no valid header');
+    return empty;
+  }
+  const { header, slot } = found;
+  checkPairing(header, primary, path);
+  const result: RecoveredWal = { ...empty, header, slot };
+  const scan: ScanState = { offset: walFramesStart, frameIndex: 0, seq: header.baseSeq,
+    lastCommitEnd: walFramesStart };
+  scanFrames(file, size, header, primary.pageSize, scan, result, path);
+  checkTail(file, size, header, scan, path);
+  const lastSeq = result.lastState?.commitSeq ?? header.baseSeq;
+  if (lastSeq < primary.commitSeq) {
+    throw walCorrupt(path, `log ends at seq ${lastSeq} but the primary holds ${primary.commitSeq}`);
+  }
+  return result;
+}
+
+function readWalHeader(file: StorageFile): { header: WalHeader; slot: number } | null {
+  const buf = new Uint8Array(walFramesStart);
+  file.read(buf, 0);
+  let best: { header: WalHeader; slot: number } | null = null;
+  walHeaderSlotOffsets.forEach((at, slot) => {
+    const h = decodeWalHeader(buf.subarray(at, at + walHeaderSlotBytes));
+    if (h !== null && (best === null || h.generation > best.header.generation)) {
+      best = { header: h, slot };
+    }
+  });
+  return best;
+}
+
+function checkPairing(h: WalHeader, primary: FileHeader, path: string): void {
+  if (h.pageSize !== primary.pageSize || !sameBytes(h.fileId, primary.fileId)) {
+    throw walCorrupt(path, 'the log belongs to another database (file id or page size differ)');
+  }
+  if (h.baseSeq > primary.commitSeq) {
+    throw walCorrupt(path, `the log starts after seq ${h.baseSeq} but the primary holds only ` +
+      `${primary.commitSeq}: the files come from different instants`);
+  }
+}
+
+function scanFrames(
+  file: StorageFile, size: number, h: WalHeader, pageSize: number, s: ScanState,
+  out: RecoveredWal, path: string,
+): void {
+  const head = new Uint8Array(frameHeaderBytes);
+  let pending: Array<{ pageNo: number; offset: number }> = [];
+  for (;;) {
+    if (s.offset + frameHeaderBytes > size) return;
+    file.read(head, s.offset);
+    const fh = decodeFrameHeader(head);
+    if (fh.salt0 !== h.salt0 || fh.salt1 !== h.salt1 || fh.frameIndex !== s.frameIndex) return;
+    const isPage = fh.magic === frameMagicPage;
+    if (!isPage && fh.magic !== frameMagicCommit) return;
+    const payloadLen = isPage ? pageSize : fh.word;
+    if (!isPage && payloadLen !== commitPayloadBytes) return;
+    if (s.offset + frameBytes(payloadLen) > size) return;
+    const payload = new Uint8Array(payloadLen);
+    file.read(payload, s.offset + frameHeaderBytes);
+    if (!frameChecksumOk(head, payload, fh.crc)) return;
+    if (isPage) {
+      pending.push({ pageNo: fh.word, offset: s.offset });
+    } else {
+      const c = decodeCommitPayload(payload);
+      if (c.pageFrames !== pending.length || c.commitSeq !== s.seq + 1n) {
+        throw walCorrupt(path, `commit frame ${fh.frameIndex} does not match its page frames`);
+      }
+      for (const p of pending) out.pageOffsets.set(p.pageNo, p.offset);
+      pending = [];
+      out.lastState = c;
+      out.commits++;
+      s.seq = c.commitSeq;
+      s.lastCommitEnd = s.offset + frameBytes(payloadLen);
+    }
+    s.frameIndex++;
+    s.offset += frameBytes(payloadLen);
+  }
+}
+
+/** Throws when a valid commit frame past the stop proves that synced bytes were lost. */
+function checkTail(file: StorageFile, size: number, h: WalHeader, s: ScanState, path: string) {
+  const chunkBytes = 1 << 20;
+  const chunk = new Uint8Array(chunkBytes + frameBytes(commitPayloadBytes));
+  for (let base = s.offset + 8; base + frameHeaderBytes <= size; base += chunkBytes) {
+    const n = file.read(chunk, base);
+    const dv = new DataView(chunk.buffer, 0, n);
+    for (let at = 0; at + frameBytes(commitPayloadBytes) <= n && at < chunkBytes; at += 8) {
+      if (dv.getUint32(at, true) !== frameMagicCommit) continue;
+      if (dv.getUint32(at + 4, true) !== h.salt0 || dv.getUint32(at + 8, true) !== h.salt1) {
+        continue;
+      }
+      const head = chunk.subarray(at, at + frameHeaderBytes);
+      const payload = chunk.subarray(at + frameHeaderBytes, at + frameHeaderBytes +
+        commitPayloadBytes);
+      if (!frameChecksumOk(head, payload, decodeFrameHeader(head).crc)) continue;
+      const synced = decodeCommitPayload(payload).syncedThrough;
+      if (synced > BigInt(s.lastCommitEnd)) {
+        throw walCorrupt(path, `log damaged at offset ${s.offset}, inside data that was synced ` +
+          `(a later commit records ${synced} bytes durable)`);
+      }
+    }
+  }
+}
+
+/** True when the area after the header holds anything that looks like a frame. */
+function anyFrameMagic(file: StorageFile, size: number): boolean {
+  const chunk = new Uint8Array(1 << 20);
+  for (let base = walFramesStart; base < size; base += chunk.length) {
+    const n = file.read(chunk, base);
+    const dv = new DataView(chunk.buffer, 0, n);
+    for (let at = 0; at + 4 <= n; at += 8) {
+      const m = dv.getUint32(at, true);
+      if (m === frameMagicPage || m === frameMagicCommit) return true;
+    }
+  }
+  return false;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function walCorrupt(path: string, what: string): Error {
+  return hexxlaError('CorruptDatabase', `write-ahead log: ${what}`, { path });
+}
