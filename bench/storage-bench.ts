@@ -194,6 +194,26 @@ async function w6(db: Database, keys: Uint8Array[], rand: () => number): Promise
     `${mib(before)} -> ${mib(fileBytes(db.path))}`, 'file stays flat');
 }
 
+/** The disk's own floor: 4 KiB overwrite + fdatasync, one at a time, in a preallocated file. */
+async function diskFloor(dir: string): Promise<void> {
+  const p = path.join(dir, 'floor.bin');
+  const fd = fs.openSync(p, 'w+');
+  fs.writeSync(fd, Buffer.alloc(8 << 20));
+  fs.fsyncSync(fd);
+  const page = Buffer.alloc(4096 + 128, 7);
+  const n = 500;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    fs.writeSync(fd, page, 0, page.length, (i % 1000) * page.length);
+    await new Promise<void>((res, rej) => fs.fdatasync(fd, (e) => (e ? rej(e) : res())));
+  }
+  const s = (performance.now() - t0) / 1000;
+  fs.closeSync(fd);
+  fs.rmSync(p);
+  report('disk floor: 4 KiB write+fdatasync', `${fmt(n / s)} /s (${(s / n * 1e6).toFixed(0)} us ` +
+    'each, async as the engine does it)', 'bounds W2');
+}
+
 async function main(): Promise<void> {
   const dir = args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hexxla-bench-'));
   fs.mkdirSync(dir, { recursive: true });
@@ -205,6 +225,7 @@ async function main(): Promise<void> {
   const avg = vals.reduce((a, v) => a + v.length, 0) / vals.length;
   console.log(`HexxlaDB storage benchmark: ${fmt(recordCount)} records, ${avg.toFixed(0)}-byte ` +
     `values, 16-byte keys, page ${pageSize}, node ${process.version}, ${os.cpus().length} cpus`);
+  await diskFloor(dir);
   const db = await open(dbPath, { pageSize });
   await w1(db, keys, vals);
   await w1b(dir, keys, vals);

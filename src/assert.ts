@@ -1,7 +1,8 @@
 /**
  * Assertions for programming errors (tier 1 of the error model in ARCHITECTURE.md).
  * A failed assertion is a bug, never an expected condition: it throws `AssertionError`, and a
- * write path that hits one poisons the database rather than continue on a state that may be corrupt.
+ * write path that hits one poisons the database rather than continue on a state that may be
+ * corrupt.
  */
 
 export class AssertionError extends Error {
@@ -21,5 +22,5 @@ export function assertNever(value: never, message = 'unexpected value'): never {
   throw new AssertionError(`${message}: ${String(value)}`);
 }
 
-/** True when expensive invariant checks are enabled (HEXXLA_VERIFY=1), like bbolt's BBOLT_VERIFY. */
+/** True when expensive invariant checks are on (HEXXLA_VERIFY=1), like bbolt's BBOLT_VERIFY. */
 export const verifyEnabled = process.env['HEXXLA_VERIFY'] === '1';

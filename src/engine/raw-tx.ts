@@ -7,6 +7,7 @@
  */
 import { hexxlaError } from '../errors.js';
 import { keyBytesMax } from '../limits.js';
+import { allocBytes } from '../storage/bytes.js';
 import type { Entry, RangeOptions, StoreReadTx, StoreWriteTx } from '../storage/tx.js';
 
 /** Namespace byte of raw user keys inside the tree. Engine families use other bytes. */
@@ -27,7 +28,7 @@ function checkKey(key: Uint8Array): void {
 
 function treeKey(key: Uint8Array): Uint8Array {
   checkKey(key);
-  const out = new Uint8Array(key.length + 1);
+  const out = allocBytes(key.length + 1);
   out[0] = rawKeyPrefix;
   out.set(key, 1);
   return out;
@@ -40,7 +41,7 @@ const namespaceEnd = Uint8Array.of(rawKeyPrefix + 1);
 function boundKey(key: Uint8Array | undefined, fallback: Uint8Array): Uint8Array {
   if (key === undefined) return fallback;
   if (!(key instanceof Uint8Array) || key.length > keyBytesMax) checkKey(key);
-  const out = new Uint8Array(key.length + 1);
+  const out = allocBytes(key.length + 1);
   out[0] = rawKeyPrefix;
   out.set(key, 1);
   return out;

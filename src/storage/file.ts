@@ -1,16 +1,16 @@
 /**
  * The one file-system seam of the engine (ARCHITECTURE §1).
  *
- * Every byte the engine reads or writes goes through `FileSystem` / `StorageFile`, so tests can swap
- * in an in-memory file system and a fault-injecting one (lost unsynced writes on a simulated crash,
- * torn writes, bit flips, fsync failure, ENOSPC). Production uses `nodeFileSystem`.
+ * Every byte the engine reads or writes goes through `FileSystem` / `StorageFile`, so tests can
+ * swap in an in-memory file system and a fault-injecting one (lost unsynced writes on a simulated
+ * crash, torn writes, bit flips, fsync failure, ENOSPC). Production uses `nodeFileSystem`.
  *
  * Reads and writes are synchronous positional calls: transaction callbacks are synchronous and read
  * pages through the cache without awaiting. Only `sync` is asynchronous, so that commits arriving
  * while an fsync is in flight can queue up behind it and share the next one (group commit).
  *
- * Errors: implementations throw Node-style errors carrying `code` ('ENOSPC', 'EIO', ...); the engine
- * wraps them with `ioError()`.
+ * Errors: implementations throw Node-style errors carrying `code` ('ENOSPC', 'EIO', ...); the
+ * engine wraps them with `ioError()`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -114,7 +114,9 @@ export const nodeFileSystem: FileSystem = {
   async syncDirectory(dirPath) {
     const fd = fs.openSync(path.resolve(dirPath), 'r');
     try {
-      await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) => {
+        fs.fsync(fd, (e) => (e ? reject(e) : resolve()));
+      });
     } finally {
       fs.closeSync(fd);
     }

@@ -29,8 +29,8 @@
  *   252 u32 crc32 of bytes 0..252
  *
  * Versioning: a file whose formatVersion is above `formatVersionMax` is refused with
- * `UnsupportedFormat`; new fields go into the reserved bytes, which older readers require to be zero
- * only through the checksum (they ignore the content).
+ * `UnsupportedFormat`; new fields go into the reserved bytes, which older readers ignore (the
+ * checksum still covers them).
  */
 import { crc32 } from 'node:zlib';
 import { hexxlaError } from '../errors.js';

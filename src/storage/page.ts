@@ -39,17 +39,27 @@ export const valueKindInlineDeflate = 1;
 export const valueKindOverflow = 2;
 export const valueKindOverflowDeflate = 3;
 
-/** A value as stored in a leaf entry. Immutable once part of a committed page. */
-export interface StoredValue {
-  readonly kind: number;
-  /** Inline stored bytes (kinds 0, 1); empty for overflow kinds. */
-  readonly data: Uint8Array;
-  /** Length after decompression. */
-  readonly rawLen: number;
-  /** Stored length: inline data length, or total bytes in the overflow chain. */
-  readonly storedLen: number;
-  /** First overflow page (kinds 2, 3), else 0. */
-  readonly firstPage: number;
+/**
+ * A value as stored in a leaf entry. Immutable once part of a committed page, except `memo`, the
+ * decompressed bytes kept after the first read. A class (not object literals) so every value has
+ * one hidden class: attaching `memo` to plain objects made lookups megamorphic and reads slow down
+ * as the cache warmed.
+ */
+export class StoredValue {
+  /** Decompressed bytes once known (never handed out: readers get copies). */
+  memo: Uint8Array | null = null;
+
+  constructor(
+    readonly kind: number,
+    /** Inline stored bytes (kinds 0, 1); empty for overflow kinds. */
+    readonly data: Uint8Array,
+    /** Length after decompression. */
+    readonly rawLen: number,
+    /** Stored length: inline data length, or total bytes in the overflow chain. */
+    readonly storedLen: number,
+    /** First overflow page (kinds 2, 3), else 0. */
+    readonly firstPage: number,
+  ) {}
 }
 
 export class LeafNode {
@@ -233,7 +243,9 @@ function encodeFreelistBody(node: FreelistPage, dv: DataView, base: number): num
 }
 
 /** Decodes and validates page `pageNo` from `buf`; keys and inline values are views into `buf`. */
-export function decodePage(buf: Uint8Array, pageNo: number, usable: number, path: string): PageNode {
+export function decodePage(
+  buf: Uint8Array, pageNo: number, usable: number, path: string,
+): PageNode {
   const corrupt = (what: string): never => {
     throw hexxlaError('CorruptDatabase', `page ${pageNo}: ${what}`, { path, page: pageNo });
   };
@@ -283,13 +295,13 @@ function decodeLeaf(
       const len = dv.getUint16(p, true);
       const rawLen = kind === valueKindInline ? len : dv.getUint32(p + 2, true);
       if (partEnd + len > usable) corrupt('inline value out of bounds');
-      v = { kind, data: buf.subarray(partEnd, partEnd + len), rawLen, storedLen: len, firstPage: 0 };
+      v = new StoredValue(kind, buf.subarray(partEnd, partEnd + len), rawLen, len, 0);
       p = partEnd + len;
     } else {
       const storedLen = dv.getUint32(p, true);
       const rawLen = kind === valueKindOverflow ? storedLen : dv.getUint32(p + 4, true);
       const firstPage = dv.getUint32(p + (kind === valueKindOverflow ? 4 : 8), true);
-      v = { kind, data: emptyBytes, rawLen, storedLen, firstPage };
+      v = new StoredValue(kind, emptyBytes, rawLen, storedLen, firstPage);
       p = partEnd;
     }
     vals[i] = v;

@@ -143,7 +143,9 @@ export class Store implements TxHost {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw hexxlaError('DatabaseClosed', 'the database is closed', { path: this.path });
+    if (this.closed) {
+      throw hexxlaError('DatabaseClosed', 'the database is closed', { path: this.path });
+    }
   }
 
   private assertWritable(): void {

@@ -6,6 +6,7 @@
  * only inside their synchronous callback: every call after it returned throws TxClosed.
  */
 import { hexxlaError } from '../errors.js';
+import { copyBytes } from './bytes.js';
 import type { CommitState } from './header.js';
 import { Cursor } from './btree/cursor.js';
 import { treeDelete, treePut } from './btree/modify.js';
@@ -94,7 +95,7 @@ abstract class BaseTx implements TreeReader {
       } else if (opts.end !== undefined && compareBytes(key, opts.end) >= 0) {
         return;
       }
-      const entry: Entry = [key.slice(), loadValue(this, cursor.value)];
+      const entry: Entry = [copyBytes(key), loadValue(this, cursor.value)];
       yield entry;
       this.assertOpen();
       if (this.modCount !== mod) {
@@ -182,7 +183,7 @@ export class StoreWriteTx extends BaseTx implements TreeWriter {
   put(key: Uint8Array, value: Uint8Array): void {
     this.assertOpen();
     const stored = storeValue(this, value, this.host.inlineMax);
-    const old = treePut(this, key.slice(), stored);
+    const old = treePut(this, copyBytes(key), stored);
     if (old !== undefined) freeValue(this, old);
     this.state.rootPage = this.rootPage;
     this.modCount++;

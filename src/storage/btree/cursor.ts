@@ -1,7 +1,8 @@
 /**
- * Ordered iteration over the tree with a stack of (branch, child index) from the root, so no sibling
- * links are needed on disk. A cursor is only valid while the tree does not change; the store's
- * range iterator re-seeks after the last returned key when its transaction wrote in between.
+ * Ordered iteration over the tree with a stack of (branch, child index) from the root, so no
+ * sibling links are needed on disk. A cursor is only valid while the tree does not change; the
+ * store's range iterator re-seeks after the last returned key when its transaction wrote in
+ * between.
  */
 import { treeDepthMax } from '../../limits.js';
 import { compareBytes, pageTypeBranch, pageTypeLeaf } from '../page.js';

@@ -8,7 +8,8 @@
  * - an entry is at most a quarter of a page, so any split of an over-full page into two halves by
  *   bytes yields two pages that fit (see limits.pageFanoutMin).
  * Splits keep the left half on the original page; a page that overflows because an entry was
- * appended at its end (sequential inserts) splits just before that entry, leaving the left page full.
+ * appended at its end (sequential inserts) splits just before that entry, leaving the left page
+ * full.
  */
 import { pageHeaderBytes, treeDepthMax } from '../../limits.js';
 import {

@@ -5,23 +5,18 @@
  */
 import { hexxlaError } from '../../errors.js';
 import { compressBytesMin, pageFanoutMin, pageHeaderBytes, treeKeyBytesMax } from '../../limits.js';
+import { copyBytes } from '../bytes.js';
 import { compressValue, decompressValue } from '../compress.js';
 import {
-  OverflowPage, emptyBytes, overflowCapacity, pageTypeOverflow, valueKindInline,
+  OverflowPage, StoredValue, emptyBytes, overflowCapacity, pageTypeOverflow, valueKindInline,
   valueKindInlineDeflate, valueKindOverflow, valueKindOverflowDeflate,
 } from '../page.js';
-import type { StoredValue } from '../page.js';
 import type { TreeReader, TreeWriter } from './tree-access.js';
 
 /** Largest inline stored value for a page with `usable` bytes. */
 export function inlineValueBytesMax(usable: number): number {
   const entryMax = Math.floor((usable - pageHeaderBytes) / pageFanoutMin);
   return entryMax - (3 + treeKeyBytesMax + 6);
-}
-
-/** A value kept with its decompressed bytes, so reads of hot values skip inflating again. */
-interface MemoValue extends StoredValue {
-  memo?: Uint8Array;
 }
 
 /** Encodes `raw` for storage, writing overflow pages through `t` when needed. Copies `raw`. */
@@ -35,17 +30,16 @@ export function storeValue(t: TreeWriter, raw: Uint8Array, inlineMax: number): S
       deflated = true;
     }
   }
-  const memo = raw.slice();
   if (data.length <= inlineMax) {
+    const copy = copyBytes(raw);
     const kind = deflated ? valueKindInlineDeflate : valueKindInline;
-    const inline = deflated ? data : memo;
-    const v: MemoValue = { kind, data: inline, rawLen: raw.length, storedLen: data.length,
-      firstPage: 0, memo };
+    const v = new StoredValue(kind, deflated ? data : copy, raw.length, data.length, 0);
+    v.memo = copy;
     return v;
   }
   const firstPage = writeOverflow(t, data);
   const kind = deflated ? valueKindOverflowDeflate : valueKindOverflow;
-  return { kind, data: emptyBytes, rawLen: raw.length, storedLen: data.length, firstPage };
+  return new StoredValue(kind, emptyBytes, raw.length, data.length, firstPage);
 }
 
 function writeOverflow(t: TreeWriter, data: Uint8Array): number {
@@ -95,12 +89,11 @@ function readOverflow(t: TreeReader, v: StoredValue): Uint8Array {
 
 /** The value's bytes as a fresh copy the caller owns. */
 export function loadValue(t: TreeReader, v: StoredValue): Uint8Array {
-  const m = v as MemoValue;
-  if (m.memo !== undefined) return m.memo.slice();
+  if (v.memo !== null) return copyBytes(v.memo);
   let raw: Uint8Array;
   switch (v.kind) {
     case valueKindInline:
-      return v.data.slice();
+      return copyBytes(v.data);
     case valueKindInlineDeflate:
       raw = decompressValue(v.data, v.rawLen);
       break;
@@ -111,8 +104,8 @@ export function loadValue(t: TreeReader, v: StoredValue): Uint8Array {
     default:
       throw corruptValue(`unknown value kind ${v.kind}`);
   }
-  m.memo = raw;
-  return raw.slice();
+  v.memo = raw;
+  return copyBytes(raw);
 }
 
 /** Frees the overflow pages of a value that is being replaced or deleted. */
