@@ -20,6 +20,8 @@ export interface PageRef {
   readonly pageNo: number;
   readonly frameId: number;
   readonly offset: number;
+  /** Logged bytes of the image (the rest of the page is zero). */
+  readonly length: number;
   /** The node while its commit is not durable yet; null afterwards (read via cache or file). */
   node: PageNode | null;
 }
@@ -58,14 +60,15 @@ export class PageStore {
     const buf = new Uint8Array(this.pageSize);
     const file = ref === undefined ? this.primary : this.wal;
     const position = ref === undefined ? pageNo * this.pageSize : ref.offset + frameHeaderBytes;
+    const want = ref === undefined ? this.pageSize : ref.length;
     let n: number;
     try {
-      n = file.read(buf, position);
+      n = file.read(ref === undefined ? buf : buf.subarray(0, want), position);
     } catch (err) {
       throw ioError('page read', file.path, err);
     }
     this.pageReads++;
-    if (n < this.usable) {
+    if (n < Math.min(want, this.usable)) {
       throw hexxlaError('CorruptDatabase', `page ${pageNo} lies beyond the end of the file`,
         { path: file.path, page: pageNo });
     }
@@ -75,8 +78,8 @@ export class PageStore {
   }
 
   /** Registers the durable image of a page recovered from the log. */
-  addRecovered(pageNo: number, offset: number): void {
-    const ref: PageRef = { pageNo, frameId: this.nextFrameId(), offset, node: null };
+  addRecovered(pageNo: number, offset: number, length: number): void {
+    const ref: PageRef = { pageNo, frameId: this.nextFrameId(), offset, length, node: null };
     this.durable.set(pageNo, ref);
     this.latest.set(pageNo, ref);
   }
@@ -103,7 +106,8 @@ export class PageStore {
     const refs = [...this.durable.values()].sort((a, b) => a.pageNo - b.pageNo);
     const buf = new Uint8Array(this.pageSize);
     for (const ref of refs) {
-      this.wal.read(buf, ref.offset + frameHeaderBytes);
+      buf.fill(0);
+      this.wal.read(buf.subarray(0, ref.length), ref.offset + frameHeaderBytes);
       const crc = new DataView(buf.buffer).getUint32(0, true);
       if (crc !== crc32(buf.subarray(4, this.usable))) {
         throw hexxlaError('CorruptDatabase', `log image of page ${ref.pageNo} is damaged`,

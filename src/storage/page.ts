@@ -146,11 +146,12 @@ export function freelistCapacity(usable: number): number {
 /**
  * Encodes `node` as page `pageNo` into `out` at byte `base` (bytes base+usable … base+pageSize are
  * left alone), including the checksum. `dv` must view all of `out`: callers keep one DataView per
- * buffer, because creating one per page was a measurable cost on the commit path.
+ * buffer, because creating one per page was a measurable cost on the commit path. Returns the
+ * number of bytes used from `base` (header and body); the rest of the usable area is zero.
  */
 export function encodePage(
   node: PageNode, pageNo: number, out: Uint8Array, dv: DataView, base: number, usable: number,
-): void {
+): number {
   out.fill(0, base, base + usable);
   dv.setUint8(base + 4, node.type);
   dv.setUint32(base + 8, pageNo, true);
@@ -173,6 +174,7 @@ export function encodePage(
   }
   if (end > base + usable) throw new RangeError(`page ${pageNo} overflows its ${usable} bytes`);
   dv.setUint32(base, crc32(out.subarray(base + 4, base + usable)), true);
+  return end - base;
 }
 
 /** Encodes a page into a fresh buffer of `pageSize` bytes. */

@@ -96,7 +96,9 @@ export class Store implements TxHost {
     this.primary = parts.primary;
     this.headerSlot = parts.headerSlot;
     this.headerSeq = header.headerSeq;
-    for (const [pageNo, offset] of recovered.pageOffsets) this.pages.addRecovered(pageNo, offset);
+    for (const [pageNo, f] of recovered.pageOffsets) {
+      this.pages.addRecovered(pageNo, f.offset, f.length);
+    }
     this.durableState = commitStateOf(recovered.lastState ?? header);
     this.latestState = this.durableState;
     this.freelist = this.loadFreelist();
@@ -212,7 +214,8 @@ export class Store implements TxHost {
           encodePage(node, pageNo, out, dv, base, this.usable) }));
       built = this.wal.build(images, state);
       refs = images.map((img, i) => ({ pageNo: img.pageNo, frameId: this.pages.nextFrameId(),
-        offset: built.pageOffsets[i]!, node: tx.dirty.get(img.pageNo)! }));
+        offset: built.pageOffsets[i]!, length: built.pageLengths[i]!,
+        node: tx.dirty.get(img.pageNo)! }));
     } catch (err) {
       this.freelist.rollback();
       if (!(err instanceof Error && 'code' in err)) this.poison(fatal(err, this.path));

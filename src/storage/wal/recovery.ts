@@ -24,8 +24,8 @@ export interface RecoveredWal {
   header: WalHeader | null;
   /** Slot index of `header`. */
   slot: number;
-  /** Latest WAL offset of each page's image after the last complete commit. */
-  pageOffsets: Map<number, number>;
+  /** Latest WAL frame (offset, logged length) of each page after the last complete commit. */
+  pageOffsets: Map<number, { offset: number; length: number }>;
   /** State of the last complete commit, or null when the log holds none. */
   lastState: CommitState | null;
   commits: number;
@@ -89,7 +89,7 @@ function scanFrames(
   out: RecoveredWal, path: string,
 ): void {
   const head = new Uint8Array(frameHeaderBytes);
-  let pending: Array<{ pageNo: number; offset: number }> = [];
+  let pending: Array<{ pageNo: number; offset: number; length: number }> = [];
   for (;;) {
     if (s.offset + frameHeaderBytes > size) return;
     file.read(head, s.offset);
@@ -97,20 +97,24 @@ function scanFrames(
     if (fh.salt0 !== h.salt0 || fh.salt1 !== h.salt1 || fh.frameIndex !== s.frameIndex) return;
     const isPage = fh.magic === frameMagicPage;
     if (!isPage && fh.magic !== frameMagicCommit) return;
-    const payloadLen = isPage ? pageSize : fh.word;
-    if (!isPage && payloadLen !== commitPayloadBytes) return;
+    const payloadLen = isPage ? fh.length : fh.word;
+    if (isPage ? payloadLen < 16 || payloadLen > pageSize : payloadLen !== commitPayloadBytes) {
+      return;
+    }
     if (s.offset + frameBytes(payloadLen) > size) return;
     const payload = new Uint8Array(payloadLen);
     file.read(payload, s.offset + frameHeaderBytes);
     if (!frameChecksumOk(head, payload, fh.crc)) return;
     if (isPage) {
-      pending.push({ pageNo: fh.word, offset: s.offset });
+      pending.push({ pageNo: fh.word, offset: s.offset, length: payloadLen });
     } else {
       const c = decodeCommitPayload(payload);
       if (c.pageFrames !== pending.length || c.commitSeq !== s.seq + 1n) {
         throw walCorrupt(path, `commit frame ${fh.frameIndex} does not match its page frames`);
       }
-      for (const p of pending) out.pageOffsets.set(p.pageNo, p.offset);
+      for (const p of pending) {
+        out.pageOffsets.set(p.pageNo, { offset: p.offset, length: p.length });
+      }
       pending = [];
       out.lastState = c;
       out.commits++;

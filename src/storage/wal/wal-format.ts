@@ -18,9 +18,11 @@
  *   4  u32 salt0, 8 u32 salt1
  *   12 u32 frameIndex           0, 1, 2 … within the generation, no gaps
  *   16 u32 pageNo (page frame) | payload length (commit frame)
- *   20 u32 zero, 24 u32 zero
+ *   20 u32 page frame: payload length (the used prefix of the page image); commit frame: zero
+ *   24 u32 zero
  *   28 u32 crc32 of header bytes 0..28 followed by the payload
- * Page frame payload: the full page image (pageSize bytes).
+ * Page frame payload: the page image up to the end of its body; the rest of the image is zero and
+ *   is not logged (pages average ~2/3 full, so this cuts log bytes, the cost of a commit, by ~1/3).
  * Commit frame payload (48 bytes): u64 commitSeq, u64 commitTimeMs, u32 rootPage, u32 pageCount,
  *   u32 freelistHead, u32 freelistCount, u32 pageFrames (page frames of this commit, directly
  *   before it), u32 zero, u64 syncedThrough (WAL offset up to which every byte had been fsynced
@@ -103,7 +105,7 @@ export function sealFrame(
   dv.setUint32(at + 8, h.salt1, true);
   dv.setUint32(at + 12, frameIndex, true);
   dv.setUint32(at + 16, word, true);
-  dv.setUint32(at + 20, 0, true);
+  dv.setUint32(at + 20, magic === frameMagicPage ? payloadBytes : 0, true);
   dv.setUint32(at + 24, 0, true);
   const headCrc = crc32(out.subarray(at, at + 28));
   const crc = crc32(out.subarray(at + frameHeaderBytes, at + frameHeaderBytes + payloadBytes),
@@ -144,6 +146,8 @@ export interface FrameHeader {
   salt1: number;
   frameIndex: number;
   word: number;
+  /** Page frames: payload length. */
+  length: number;
   crc: number;
 }
 
@@ -155,6 +159,7 @@ export function decodeFrameHeader(buf: Uint8Array): FrameHeader {
     salt1: dv.getUint32(8, true),
     frameIndex: dv.getUint32(12, true),
     word: dv.getUint32(16, true),
+    length: dv.getUint32(20, true),
     crc: dv.getUint32(28, true),
   };
 }

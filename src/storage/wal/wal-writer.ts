@@ -25,10 +25,13 @@ import {
 } from './wal-format.js';
 import type { WalHeader } from './wal-format.js';
 
-/** One page image to log: `encode` writes the page into `out` at `base` (pageSize bytes). */
+/**
+ * One page image to log: `encode` writes the page into `out` at `base` (the pageSize bytes there
+ * are zero) and returns how many bytes it used; only those are logged.
+ */
 export interface PageImage {
   pageNo: number;
-  encode(out: Uint8Array, dv: DataView, base: number): void;
+  encode(out: Uint8Array, dv: DataView, base: number): number;
 }
 
 /** A commit's frames, staged in the writer's arena until its batch is written. */
@@ -38,6 +41,8 @@ export interface BuiltCommit {
   stageEnd: number;
   /** WAL offset of each page frame, in the order of the images given. */
   pageOffsets: number[];
+  /** Logged bytes of each page image (its used prefix). */
+  pageLengths: number[];
   /** Offset and frame index where this commit starts (for rollback). */
   startOffset: number;
   startFrameIndex: number;
@@ -98,27 +103,31 @@ export class WalWriter {
    * (nothing can be built during the synchronous write), so commits never allocate fresh buffers.
    */
   build(images: PageImage[], state: CommitState): BuiltCommit {
-    const pageFrame = frameBytes(this.pageSize);
-    const total = images.length * pageFrame + frameBytes(commitPayloadBytes);
-    this.reserveStage(total);
+    const pageFrameMax = frameBytes(this.pageSize);
+    this.reserveStage(images.length * pageFrameMax + frameBytes(commitPayloadBytes));
     const out = this.stage;
     const dv = this.stageView;
     const stageStart = this.stageUsed;
     const pageOffsets: number[] = [];
+    const pageLengths: number[] = [];
     let index = this.nextFrameIndex;
     let at = stageStart;
     for (const img of images) {
-      img.encode(out, dv, at + frameHeaderBytes);
-      sealFrame(out, dv, at, frameMagicPage, this.header, index++, img.pageNo, this.pageSize);
+      // encodePage zeroes the usable area, so the alignment padding after `used` is zero too.
+      const used = img.encode(out, dv, at + frameHeaderBytes);
+      sealFrame(out, dv, at, frameMagicPage, this.header, index++, img.pageNo, used);
       pageOffsets.push(this.appendOffset + at - stageStart);
-      at += pageFrame;
+      pageLengths.push(used);
+      at += frameBytes(used);
     }
-    out.fill(0, at, stageStart + total);
+    const commitEnd = at + frameBytes(commitPayloadBytes);
+    out.fill(0, at, commitEnd);
     encodeCommitPayload({ ...state, pageFrames: images.length,
       syncedThrough: BigInt(this.syncedOffset) }, dv, at + frameHeaderBytes);
     sealFrame(out, dv, at, frameMagicCommit, this.header, index++, commitPayloadBytes,
       commitPayloadBytes);
-    const built = { stageStart, stageEnd: stageStart + total, pageOffsets,
+    const total = commitEnd - stageStart;
+    const built = { stageStart, stageEnd: commitEnd, pageOffsets, pageLengths,
       startOffset: this.appendOffset, startFrameIndex: this.nextFrameIndex };
     this.stageUsed += total;
     this.appendOffset += total;
