@@ -2,38 +2,50 @@
  * Value codec: raw DEFLATE (RFC 1951) for stored values (SPEC: "Values of 64 bytes or more are
  * DEFLATE-compressed when that makes them smaller"; leaf value kinds 1 and 3 in page.ts).
  *
- * Format. The stored bytes are always a standard raw DEFLATE stream (no zlib or gzip wrapper),
- * so any zlib can read them and this module can read any zlib output. The raw length is kept
- * beside the stream by the page layer and is passed back to `decompressValue`.
+ * Format. The stored bytes are always one standard raw DEFLATE stream (no zlib or gzip wrapper),
+ * so any zlib reads what this module writes and this module reads what any zlib writes. The raw
+ * length is kept beside the stream by the page layer and passed back to `decompressValue`.
  *
  * Why not native zlib for small values. Measured on the development machine (Node 20) for a
  * 141-byte JSON value: zlib.deflateRawSync costs ~11–14 µs and zlib.inflateRawSync ~7 µs per
- * call, almost all of it per-call binding and stream setup (windowBits / memLevel options do
- * not help); fflate is slower still (~39 / 32 µs). The engine targets ≥ 150,000 inserts/s and
+ * call, almost all of it per-call binding and stream setup (windowBits / memLevel options do not
+ * help); fflate is slower still (~39 / 32 µs). The engine targets ≥ 150,000 inserts/s and
  * ≥ 300,000 point reads/s, so per-value compression must cost ~1–2 µs. Hence:
  *
- * - Encoding, inputs of `compressBytesMin` (64) up to `jsEncodeBytesMax` bytes: a JS encoder.
- *   Greedy LZ77 with a single-probe hash table of 4-byte prefixes (LZ4 / Snappy style), then
- *   fixed Huffman codes (BTYPE=01) in one final block. The hash table is a module-level
- *   Int32Array stamped with a per-call generation base, so it is never cleared or allocated per
- *   call; the output goes into a module-level scratch buffer and only the result is allocated.
- *   Fixed codes need no code-length header (which would cost ~60–80 bytes on a value this small)
- *   and no per-call tree construction. See bench/compress-bench.ts for the figures reached.
- * - Encoding, longer inputs: zlib.deflateRawSync (dynamic Huffman, lazy matching), whose
- *   better ratio is worth its fixed per-call cost once the value is a few KiB.
- * - Decoding: a JS decoder for stored (BTYPE=00) and fixed-Huffman (BTYPE=01) blocks, including
- *   multi-block streams. A stream that contains any other block type (dynamic Huffman, as zlib
- *   writes for larger values, or the reserved type) is handed whole to zlib.inflateRawSync.
+ * - Encoding, `compressBytesMin` (64) to `jsEncodeBytesMax` bytes: a JS encoder. Greedy LZ77
+ *   with a single-probe hash table of 3-byte prefixes (LZ4 / Snappy style), then fixed Huffman
+ *   codes (BTYPE=01) in one final block: no code-length header and no per-call tree building.
+ *   The hash table is a module-level Int32Array stamped with a per-call generation base, so it
+ *   is never cleared or allocated per call; output goes to a module-level scratch buffer and
+ *   stops as soon as it is no smaller than the input.
+ * - Encoding, longer inputs: zlib.deflateRawSync (dynamic Huffman, lazy matching).
+ * - Decoding, `rawLength` up to `jsDecodeBytesMax`: a JS decoder for stored (BTYPE=00) and
+ *   fixed-Huffman (BTYPE=01) blocks, multi-block streams included. A stream with any other block
+ *   type (dynamic Huffman, as zlib writes, or the reserved type) is handed whole to
+ *   zlib.inflateRawSync, as are longer values, where zlib's faster per-byte loop wins.
+ * - Small results are carved from a shared slab (see `allocResult`): a plain `new Uint8Array(n)`
+ *   costs 0.3–2 µs here, as much as the whole codec; zlib results are returned without a copy.
+ *
+ * Figures reached (bench/compress-bench.ts on the same machine, a shared host, best of 5 trials,
+ * ±30 % between runs). ~150-byte JSON cells: compress 0.75–0.9 µs, decompress ~0.75 µs,
+ * stored/raw 0.947 (zlib: 12–17 µs / 4–7 µs, 0.848; zlib limited to fixed codes, Z_FIXED: 0.973).
+ * ~900-byte cells: 5.9 / 5.2 µs, 0.665 (zlib: 25 / 9.4 µs, 0.494; Z_FIXED: 0.641).
+ * The ratio gap to zlib is its dynamic Huffman codes, which spend ~5–6 bits on a lowercase letter
+ * where fixed codes spend 8. The gap widens with size (arrays of cells: 0.58 against 0.44 at
+ * 0.9 KiB, 0.52 against 0.37 at 1.9 KiB) while zlib's per-call cost fades (compress at 0.9 KiB:
+ * 25 against 4 µs; at 1.9 KiB: 40 against 13.5 µs), so `jsEncodeBytesMax` is 1 KiB: above it,
+ * zlib's smaller output also keeps more values inline in 4 KiB pages (inline limit ~700 stored
+ * bytes) rather than spilling them to an overflow page. Decoding fixed-code streams, JS beats
+ * zlib up to ~1.1 KiB (0.9 KiB: 2.8 against 3.6 µs; 1.5 KiB: 5.1 against 3.9 µs).
  *
  * Validation. Decoding never trusts its input: a malformed stream, a truncated stream, trailing
  * bytes after the final block, a back-reference before the start of the output, or an output
  * whose length is not exactly `rawLength` all throw CorruptDatabase. Every read of the input and
- * every write of the output is bounds-checked (bytes past the end of the input read as zero and
- * are then detected as a truncation), and every loop is bounded by the input or output length.
+ * every write of the output is bounds-checked (bits past the end of the input read as zero and are
+ * then reported as a truncation), and every loop is bounded by the input or the output length.
  *
- * Not re-entrant by design: the encoder and decoder keep their scratch state in module-level
- * variables. JavaScript runs them synchronously to completion, and each worker thread has its
- * own module instance.
+ * Not re-entrant by design: the encoder and decoder keep scratch state in module-level variables.
+ * JavaScript runs them synchronously to completion, and each worker thread has its own instance.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { assert } from '../assert.js';
@@ -43,16 +55,19 @@ import { compressBytesMin } from '../limits.js';
 /** Values of this many bytes or more are compressed when that makes them smaller (64). */
 export { compressBytesMin };
 
+/** Longest input the JS encoder handles; longer inputs go to zlib (see the module comment). */
+export const jsEncodeBytesMax = 1024;
+
 /**
- * Longest input the JS encoder handles; longer inputs go to zlib. Chosen by measurement
- * (bench/compress-bench.ts): up to here the JS encoder is several times faster than zlib at a
- * ratio within a few per cent of it on JSON-like values; above, zlib's dynamic Huffman codes win
- * on ratio and its per-call cost is amortised.
+ * Longest raw length the JS decoder handles; longer values go to zlib, whose per-byte loop is
+ * ~3× faster than the JS one once its ~3–4 µs per-call cost is amortised (crossover ~1.1 KiB).
  */
-export const jsEncodeBytesMax = 4096;
+export const jsDecodeBytesMax = 1024;
 
 /** DEFLATE cannot expand more than 258 bytes per 2 bits, i.e. 1032 bytes per stored byte. */
 const inflateRatioMax = 1032;
+/** Largest zlib output chunk: longer values are decoded in several chunks and concatenated. */
+const zlibChunkBytesMax = 1 << 20;
 
 // ---------------------------------------------------------------------------------------------
 // Fixed Huffman tables (RFC 1951 §3.2.5, §3.2.6).
@@ -94,7 +109,7 @@ function baseIndex(bases: Uint16Array, value: number): number {
   return i;
 }
 
-// Encoder tables: bit-reversed code (plus extra bits above it) and total bit count.
+// Encoder tables: bit-reversed code with its extra bits above it, and the total bit count.
 const encLitCode = new Uint16Array(256);
 const encLitBits = new Uint8Array(256);
 const encLenCode = new Uint16Array(259);
@@ -102,9 +117,23 @@ const encLenBits = new Uint8Array(259);
 const encDistCode = new Uint32Array(jsEncodeBytesMax);
 const encDistBits = new Uint8Array(jsEncodeBytesMax);
 
-// Decoder tables: 9-bit lookup of the literal/length code (symbol << 4 | bits), 5-bit distance.
-const decLit = new Uint16Array(512);
-const decDist = new Uint8Array(32);
+// Decoder tables. decLit: 9-bit lookup of the literal/length code; each entry holds the code's
+// bit length (bits 0–3), a tag (bits 4–7: 0 literal, 1 length, 2 end of block, 3 invalid), the
+// number of extra bits of a length (bits 8–11) and the literal byte or length base (bits 16+).
+// decDist: 5-bit lookup of the distance code, base << 8 | extra bits, 0 for the invalid 30, 31.
+const tagLength = 0x10;
+const tagEnd = 0x20;
+const tagInvalid = 0x30;
+const decLit = new Uint32Array(512);
+const decDist = new Uint32Array(32);
+
+/** The decLit entry (without its bit length) of literal/length symbol `s`. */
+function decLitEntry(s: number): number {
+  if (s < 256) return s << 16;
+  if (s === 256) return tagEnd;
+  if (s > 285) return tagInvalid;
+  return (lengthBase[s - 257]! << 16) | (lengthExtra[s - 257]! << 8) | tagLength;
+}
 
 /** Fills the encoder and decoder tables once, at module load. */
 function buildTables(): void {
@@ -115,7 +144,8 @@ function buildTables(): void {
       encLitCode[s] = rev;
       encLitBits[s] = bits;
     }
-    for (let k = 0; k < 1 << (9 - bits); k++) decLit[rev | (k << bits)] = (s << 4) | bits;
+    const entry = decLitEntry(s) | bits;
+    for (let k = 0; k < 1 << (9 - bits); k++) decLit[rev | (k << bits)] = entry;
   }
   for (let len = 3; len <= 258; len++) {
     const i = baseIndex(lengthBase, len);
@@ -128,7 +158,7 @@ function buildTables(): void {
     encDistCode[d] = reverseBits(i, 5) | ((d - distBase[i]!) << 5);
     encDistBits[d] = 5 + distExtra[i]!;
   }
-  for (let s = 0; s < 32; s++) decDist[reverseBits(s, 5)] = s;
+  for (let s = 0; s < 30; s++) decDist[reverseBits(s, 5)] = (distBase[s]! << 8) | distExtra[s]!;
 }
 buildTables();
 
@@ -138,14 +168,13 @@ assert(jsEncodeBytesMax <= 8192, 'JS encoder window must keep distance codes ≤
 assert(jsEncodeBytesMax >= compressBytesMin, 'JS encoder must cover the smallest values');
 
 // ---------------------------------------------------------------------------------------------
-// Result allocation. `new Uint8Array(n)` allocates an off-heap backing store per call, measured
-// at 0.3–2 µs on the development machine (more when lengths vary), i.e. as much as the whole
-// codec. Results up to `slabItemBytesMax` are therefore carved from a shared slab, like Node's
-// Buffer pool: each result is a view of its own disjoint bytes, never handed out twice and never
-// written again by this module, but its `.buffer` is the slab (use byteOffset / byteLength).
+// Result allocation. Like Node's Buffer pool, results up to `slabItemBytesMax` are views of
+// disjoint ranges of a shared 8 KiB slab: each range is handed out once and never written again
+// by this module, but a view's `.buffer` is the slab (mind byteOffset), and a retained view keeps
+// its whole slab alive (copy with slice() to hold a small value for long on its own).
 
-const slabBytes = 16 * 1024;
-const slabItemBytesMax = 2048;
+const slabBytes = 8 * 1024;
+const slabItemBytesMax = 1024;
 let slab = new ArrayBuffer(slabBytes);
 let slabUsed = 0;
 
@@ -168,7 +197,7 @@ const hashBits = 12;
 const hashShift = 32 - hashBits;
 /** Hash heads: input position + generation base of the call that stored it (0 = never). */
 const hashTable = new Int32Array(1 << hashBits);
-/** Generation base of the next call; entries below the current base are stale. */
+/** Generation base of the next call; entries below the current call's base are stale. */
 let hashBase = 1;
 /** Output scratch: the encoder stops once output ≥ input, a few bytes of slack past it. */
 const encOut = new Uint8Array(jsEncodeBytesMax + 16);
@@ -178,16 +207,22 @@ function load32(a: Uint8Array, i: number): number {
   return a[i]! | (a[i + 1]! << 8) | (a[i + 2]! << 16) | (a[i + 3]! << 24);
 }
 
+/** Hash-table slot of the 3-byte prefix `word` (low 24 bits). */
+function hashSlot(word: number): number {
+  return Math.imul(word, 0x9e3779b1) >>> hashShift;
+}
+
 /**
- * Compresses `raw` into raw DEFLATE when `raw.length ≥ compressBytesMin` and the result is
- * strictly smaller than `raw`.
+ * Compresses a value into raw DEFLATE when it is at least `compressBytesMin` bytes long and the
+ * result is strictly smaller.
  *
  * Inputs up to `jsEncodeBytesMax` bytes use the fast JS encoder (fixed Huffman, one block);
- * longer ones use zlib.deflateRawSync. The result is always standard raw DEFLATE.
+ * longer ones use zlib.deflateRawSync. Either way the result is standard raw DEFLATE.
  *
- * @param raw - the value bytes; not modified.
- * @returns a fresh Uint8Array holding the stream, or null when the value is stored raw (too
- *   short, or compression would not make it smaller).
+ * @param raw - the value bytes; not modified, not retained.
+ * @returns the stream in a new Uint8Array the caller owns (small results are views of a shared
+ *   slab, like `Buffer.allocUnsafe`; use byteOffset/byteLength with `.buffer`), or null when the
+ *   value should be stored raw: shorter than `compressBytesMin`, or not made smaller.
  */
 export function compressValue(raw: Uint8Array): Uint8Array | null {
   const n = raw.length;
@@ -195,9 +230,9 @@ export function compressValue(raw: Uint8Array): Uint8Array | null {
   if (n > jsEncodeBytesMax) {
     const z = deflateRawSync(raw);
     if (z.length >= n) return null;
-    const result = allocResult(z.length);
-    result.set(z);
-    return result;
+    const big = allocResult(z.length);
+    big.set(z);
+    return big;
   }
   const len = encodeFixed(raw);
   if (len < 0) return null;
@@ -233,18 +268,18 @@ function encodeFixed(raw: Uint8Array): number {
   const out = encOut;
   const table = hashTable;
   const base = claimHashBase(n);
-  const last = n - 4;
+  const last = n - 4; // the last position where load32 stays in bounds
   let bb = 3; // BFINAL = 1, BTYPE = 01 (fixed Huffman), written least significant bit first.
   let bc = 3;
   let op = 0;
   let i = 0;
   while (i <= last) {
-    const word = load32(raw, i);
-    const h = Math.imul(word, 0x9e3779b1) >>> hashShift;
+    const word = load32(raw, i) & 0xffffff;
+    const h = hashSlot(word);
     const cand = table[h]! - base;
     table[h] = i + base;
-    if (cand >= 0 && load32(raw, cand) === word) {
-      const len = matchLength(raw, cand, i, 4, Math.min(258, n - i));
+    if (cand >= 0 && (load32(raw, cand) & 0xffffff) === word) {
+      const len = matchLength(raw, cand, i, 3, Math.min(258, n - i));
       const dist = i - cand;
       bb |= encLenCode[len]! << bc;
       bc += encLenBits[len]!;
@@ -257,11 +292,9 @@ function encodeFixed(raw: Uint8Array): number {
       }
       bb |= encDistCode[dist]! << bc;
       bc += encDistBits[dist]!;
+      // Seed a position near the end of the match: repeated JSON keys then match more often.
       const j = i + len - 2;
-      if (len > 4 && j <= last) {
-        // Seed a position near the end of the match: repeated JSON keys then match more often.
-        table[Math.imul(load32(raw, j), 0x9e3779b1) >>> hashShift] = j + base;
-      }
+      if (len > 3 && j <= last) table[hashSlot(load32(raw, j) & 0xffffff)] = j + base;
       i += len;
     } else {
       const c = raw[i]!;
@@ -281,7 +314,7 @@ function encodeFixed(raw: Uint8Array): number {
   return finishFixed(raw, i, op, bb, bc);
 }
 
-/** Emits the literals from `i` to the end, the end-of-block code, and flushes the bit buffer. */
+/** Emits the literals from `from` to the end, the end-of-block code, and flushes the bits. */
 function finishFixed(
   raw: Uint8Array,
   from: number,
@@ -318,55 +351,62 @@ function finishFixed(
 // ---------------------------------------------------------------------------------------------
 // Decoder. State of the stream being decoded (see the module comment on re-entrancy).
 
-let src: Uint8Array = new Uint8Array(0);
+const emptyBytes = new Uint8Array(0);
+let src: Uint8Array = emptyBytes;
 /** Next input byte to load into the bit buffer; may run past src.length (zeros are loaded). */
 let ip = 0;
 /** Bit buffer (least significant bit first) and the number of valid bits in it (< 32). */
 let bb = 0;
 let bc = 0;
-let dst: Uint8Array = new Uint8Array(0);
+let dst: Uint8Array = emptyBytes;
 let op = 0;
 /** The raw length of the value being decoded (for error context). */
 let rawLen = 0;
 
 /** Throws the CorruptDatabase error of a malformed stream. */
-function malformed(reason: string): never {
-  throw hexxlaError('CorruptDatabase', 'compressed value is malformed', {
-    reason,
-    storedLen: src.length,
-    rawLen,
-  });
+function malformed(reason: string, cause?: unknown): never {
+  const context = { reason, storedLen: src.length, rawLen };
+  throw hexxlaError('CorruptDatabase', 'compressed value is malformed', context, cause);
 }
 
 /**
  * Decompresses a raw DEFLATE stream into exactly `rawLength` bytes.
  *
- * Stored and fixed-Huffman blocks are decoded in JS; a stream with any other block type is
- * decoded by zlib.inflateRawSync. The stream must end exactly at the end of `stored`.
+ * Stored and fixed-Huffman streams of up to `jsDecodeBytesMax` bytes are decoded in JS; other
+ * streams (dynamic Huffman, longer values) by zlib.inflateRawSync. The stream must end exactly
+ * at the end of `stored`.
  *
- * @param stored - the raw DEFLATE bytes as written by `compressValue` (or any zlib).
+ * @param stored - raw DEFLATE bytes, as written by `compressValue` or any zlib; not retained
+ *   beyond the call.
  * @param rawLength - the length of the value before compression, as recorded beside it.
- * @returns a fresh Uint8Array of `rawLength` bytes.
- * @throws HexxlaError CorruptDatabase when the stream is malformed, truncated, followed by extra
- *   bytes, refers before the start of the output, or does not decode to exactly `rawLength` bytes.
+ * @returns a new Uint8Array of `rawLength` bytes the caller owns: a view of a shared slab (small
+ *   results, like `Buffer.allocUnsafe`) or of zlib's output buffer, so use byteOffset and
+ *   byteLength with `.buffer`.
+ * @throws HexxlaError CorruptDatabase when the stream is malformed or truncated, is followed by
+ *   extra bytes, refers before the start of the output, or does not decode to exactly
+ *   `rawLength` bytes.
  */
 export function decompressValue(stored: Uint8Array, rawLength: number): Uint8Array {
   src = stored;
   rawLen = rawLength;
   if (!Number.isSafeInteger(rawLength) || rawLength < 0) malformed('invalid raw length');
   if (rawLength > stored.length * inflateRatioMax) malformed('raw length beyond DEFLATE ratio');
-  dst = allocResult(rawLength);
-  ip = 0;
-  bb = 0;
-  bc = 0;
-  op = 0;
-  const out = dst;
-  try {
-    return inflateJs() ? out : inflateZlib(stored, rawLength);
-  } finally {
-    src = new Uint8Array(0);
-    dst = src;
+  // Dynamic or reserved first block, or a long value: zlib (a JS attempt would be wasted).
+  const first = stored.length > 0 ? stored[0]! & 6 : 0;
+  let out: Uint8Array;
+  if (rawLength > jsDecodeBytesMax || first >= 4) {
+    out = inflateZlib();
+  } else {
+    dst = allocResult(rawLength);
+    ip = 0;
+    bb = 0;
+    bc = 0;
+    op = 0;
+    out = inflateJs() ? dst : inflateZlib();
   }
+  src = emptyBytes; // keep no reference to the caller's buffers
+  dst = emptyBytes;
+  return out;
 }
 
 /** Bits of `src` consumed so far. */
@@ -374,12 +414,12 @@ function bitsConsumed(): number {
   return ip * 8 - bc;
 }
 
-/** Decodes the block sequence; false when a block type needs zlib. */
+/** Decodes the block sequence into `dst`; false when a block type needs zlib. */
 function inflateJs(): boolean {
   const inputBits = src.length * 8;
   for (;;) {
     if (bitsConsumed() >= inputBits) malformed('truncated stream');
-    refill();
+    for (; bc < 24; bc += 8, ip++) bb |= (ip < src.length ? src[ip]! : 0) << bc;
     const header = bb & 7;
     bb >>>= 3;
     bc -= 3;
@@ -396,18 +436,9 @@ function inflateJs(): boolean {
   return true;
 }
 
-/** Loads bytes into the bit buffer until it holds at least 24 bits (zeros past the end). */
-function refill(): void {
-  while (bc < 24) {
-    bb |= (ip < src.length ? src[ip]! : 0) << bc;
-    ip++;
-    bc += 8;
-  }
-}
-
-/** Copies one stored block: byte-align, LEN, NLEN = ~LEN, LEN bytes. */
+/** Copies one stored block: skip to a byte boundary, LEN, NLEN = ~LEN, then LEN bytes. */
 function storedBlock(): void {
-  const pos = (bitsConsumed() + 7) >>> 3; // skip to the byte boundary
+  const pos = Math.ceil(bitsConsumed() / 8);
   bb = 0;
   bc = 0;
   const input = src;
@@ -423,7 +454,12 @@ function storedBlock(): void {
   ip = start + len;
 }
 
-/** Decodes one fixed-Huffman block up to and including its end-of-block code. */
+/**
+ * Decodes one fixed-Huffman block up to and including its end-of-block code. The bit buffer is
+ * refilled 16 bits at a time while two input bytes remain, byte by byte (zeros past the end)
+ * after; it then holds ≥ 16 bits: enough for a literal/length code (≤ 9) with its extra bits
+ * (≤ 5), and for a distance code (5); only distance extra bits beyond that need a second refill.
+ */
 function fixedBlock(): void {
   const input = src;
   const n = input.length;
@@ -434,30 +470,45 @@ function fixedBlock(): void {
   let c = bc;
   let o = op;
   for (;;) {
-    for (; c < 24; c += 8, p++) b |= (p < n ? input[p]! : 0) << c;
+    if (c < 16) {
+      if (p + 1 < n) {
+        b |= (input[p]! | (input[p + 1]! << 8)) << c;
+        p += 2;
+        c += 16;
+      } else for (; c < 16; c += 8, p++) b |= (p < n ? input[p]! : 0) << c;
+    }
     const e = decLit[b & 511]!;
     b >>>= e & 15;
     c -= e & 15;
-    const sym = e >>> 4;
-    if (sym < 256) {
+    if ((e & 0xf0) === 0) {
       if (o >= outLen) malformed('output longer than the raw length');
-      out[o++] = sym;
+      out[o++] = e >>> 16;
       continue;
     }
-    if (sym === 256) break;
-    const li = sym - 257;
-    if (li >= 29) malformed('invalid literal/length code');
-    const le = lengthExtra[li]!;
-    const len = lengthBase[li]! + (b & ((1 << le) - 1));
+    if ((e & tagEnd) !== 0) {
+      if ((e & tagLength) !== 0) malformed('invalid literal/length code');
+      break;
+    }
+    const le = (e >>> 8) & 15;
+    const len = (e >>> 16) + (b & ((1 << le) - 1));
     b >>>= le;
     c -= le;
-    for (; c < 24; c += 8, p++) b |= (p < n ? input[p]! : 0) << c;
-    const ds = decDist[b & 31]!;
-    if (ds >= 30) malformed('invalid distance code');
-    const de = distExtra[ds]!;
-    const dist = distBase[ds]! + ((b >>> 5) & ((1 << de) - 1));
-    b >>>= 5 + de;
-    c -= 5 + de;
+    if (c < 16) {
+      if (p + 1 < n) {
+        b |= (input[p]! | (input[p + 1]! << 8)) << c;
+        p += 2;
+        c += 16;
+      } else for (; c < 16; c += 8, p++) b |= (p < n ? input[p]! : 0) << c;
+    }
+    const d = decDist[b & 31]!;
+    if (d === 0) malformed('invalid distance code');
+    b >>>= 5;
+    c -= 5;
+    const de = d & 15;
+    if (de > c) for (; c < 24; c += 8, p++) b |= (p < n ? input[p]! : 0) << c;
+    const dist = (d >>> 8) + (b & ((1 << de) - 1));
+    b >>>= de;
+    c -= de;
     if (dist > o) malformed('back-reference before the start of the output');
     if (o + len > outLen) malformed('output longer than the raw length');
     for (let k = o - dist, end = o + len; o < end; ) out[o++] = out[k++]!;
@@ -468,27 +519,28 @@ function fixedBlock(): void {
   op = o;
 }
 
-/** Decodes the whole stream with zlib and checks its length and exact end. */
-function inflateZlib(stored: Uint8Array, rawLength: number): Uint8Array {
+/**
+ * Decodes the whole of `src` with zlib; checks the output length and the stream's exact end.
+ * One output chunk of rawLength + 1 bytes holds a well-formed result, so zlib allocates it once
+ * and its bytes are returned without a copy (as a plain Uint8Array view, not a Buffer). The chunk
+ * is capped so that a damaged rawLength cannot make it allocate a huge buffer up front.
+ */
+function inflateZlib(): Uint8Array {
+  const stored = src;
   let result: { buffer: Buffer; engine: { bytesWritten: number } };
   try {
     result = inflateRawSync(stored, {
       info: true,
-      maxOutputLength: Math.max(1, rawLength),
+      chunkSize: Math.min(Math.max(64, rawLen + 1), zlibChunkBytesMax),
+      maxOutputLength: Math.max(1, rawLen),
     }) as unknown as typeof result;
   } catch (cause) {
-    throw hexxlaError(
-      'CorruptDatabase',
-      'compressed value is malformed',
-      { reason: 'zlib rejected the stream', storedLen: stored.length, rawLen: rawLength },
-      cause,
-    );
+    return malformed('zlib rejected the stream', cause);
   }
-  if (result.buffer.length !== rawLength) malformed('output length differs from the raw length');
+  const out = result.buffer;
+  if (out.length !== rawLen) malformed('output length differs from the raw length');
   if (result.engine.bytesWritten !== stored.length) {
     malformed('trailing bytes after the final block');
   }
-  const out = dst;
-  out.set(result.buffer);
-  return out;
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
