@@ -98,7 +98,7 @@ export class WriteTx extends ReadTx {
       throw hexxlaError('ValueTooLarge', `value of ${value.length} bytes exceeds the database ` +
         `limit of ${this.maxValueBytes}`, { bytes: value.length, limit: this.maxValueBytes });
     }
-    this.writer.put(k, value);
+    this.writer.putOwnedKey(k, value);
   }
 
   /** Deletes `key`; returns whether it existed. */

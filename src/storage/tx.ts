@@ -180,10 +180,19 @@ export class StoreWriteTx extends BaseTx implements TreeWriter {
     this.dirty.set(pageNo, node);
   }
 
+  /** Stores `value` under `key`; both are copied. */
   put(key: Uint8Array, value: Uint8Array): void {
+    this.putOwnedKey(copyBytes(key), value);
+  }
+
+  /**
+   * Like put, but takes ownership of `key` (the caller built it and never changes it again),
+   * saving a copy on the hot path. `value` is still copied.
+   */
+  putOwnedKey(key: Uint8Array, value: Uint8Array): void {
     this.assertOpen();
     const stored = storeValue(this, value, this.host.inlineMax);
-    const old = treePut(this, copyBytes(key), stored);
+    const old = treePut(this, key, stored);
     if (old !== undefined) freeValue(this, old);
     this.state.rootPage = this.rootPage;
     this.modCount++;
