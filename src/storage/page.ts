@@ -28,57 +28,25 @@
 import { crc32 } from 'node:zlib';
 import { hexxlaError } from '../errors.js';
 import { pageHeaderBytes } from '../limits.js';
+import {
+  LeafNode, StoredValue, compareKeys, emptyBytes, scanLeaf, valueKindInline,
+  valueKindInlineDeflate, valueKindOverflow, valueKindOverflowDeflate,
+} from './leaf-node.js';
+
+export {
+  LeafNode, StoredValue, emptyBytes, valueKindInline, valueKindInlineDeflate, valueKindOverflow,
+  valueKindOverflowDeflate,
+};
+
+/** Lexicographic byte comparison of keys. */
+export const compareBytes = compareKeys;
 
 export const pageTypeLeaf = 1;
 export const pageTypeBranch = 2;
 export const pageTypeOverflow = 3;
 export const pageTypeFreelist = 4;
 
-export const valueKindInline = 0;
-export const valueKindInlineDeflate = 1;
-export const valueKindOverflow = 2;
-export const valueKindOverflowDeflate = 3;
 
-/**
- * A value as stored in a leaf entry. Immutable once part of a committed page, except `memo`, the
- * decompressed bytes kept after the first read. A class (not object literals) so every value has
- * one hidden class: attaching `memo` to plain objects made lookups megamorphic and reads slow down
- * as the cache warmed.
- */
-export class StoredValue {
-  /** Decompressed bytes once known (never handed out: readers get copies). */
-  memo: Uint8Array | null = null;
-
-  constructor(
-    readonly kind: number,
-    /** Inline stored bytes (kinds 0, 1); empty for overflow kinds. */
-    readonly data: Uint8Array,
-    /** Length after decompression. */
-    readonly rawLen: number,
-    /** Stored length: inline data length, or total bytes in the overflow chain. */
-    readonly storedLen: number,
-    /** First overflow page (kinds 2, 3), else 0. */
-    readonly firstPage: number,
-  ) {}
-}
-
-export class LeafNode {
-  readonly type = pageTypeLeaf;
-  constructor(
-    public keys: Uint8Array[],
-    public vals: StoredValue[],
-    /** Encoded size in bytes, header included. */
-    public bytes: number,
-  ) {}
-
-  static empty(): LeafNode {
-    return new LeafNode([], [], pageHeaderBytes);
-  }
-
-  clone(): LeafNode {
-    return new LeafNode(this.keys.slice(), this.vals.slice(), this.bytes);
-  }
-}
 
 export class BranchNode {
   readonly type = pageTypeBranch;
@@ -280,35 +248,10 @@ type Corrupt = (what: string) => never;
 function decodeLeaf(
   buf: Uint8Array, dv: DataView, count: number, usable: number, corrupt: Corrupt,
 ): LeafNode {
-  const keys: Uint8Array[] = new Array<Uint8Array>(count);
-  const vals: StoredValue[] = new Array<StoredValue>(count);
-  let p = pageHeaderBytes;
-  for (let i = 0; i < count; i++) {
-    if (p + 3 > usable) corrupt('leaf entry out of bounds');
-    const keyLen = dv.getUint16(p, true);
-    if (p + 3 + keyLen > usable) corrupt('leaf key out of bounds');
-    keys[i] = buf.subarray(p + 2, p + 2 + keyLen);
-    p += 2 + keyLen;
-    const kind = dv.getUint8(p++);
-    const partEnd = p + (kind === 0 ? 2 : kind === 1 ? 6 : kind === 2 ? 8 : 12);
-    if (kind > 3 || partEnd > usable) corrupt('leaf value header invalid');
-    let v: StoredValue;
-    if (kind === valueKindInline || kind === valueKindInlineDeflate) {
-      const len = dv.getUint16(p, true);
-      const rawLen = kind === valueKindInline ? len : dv.getUint32(p + 2, true);
-      if (partEnd + len > usable) corrupt('inline value out of bounds');
-      v = new StoredValue(kind, buf.subarray(partEnd, partEnd + len), rawLen, len, 0);
-      p = partEnd + len;
-    } else {
-      const storedLen = dv.getUint32(p, true);
-      const rawLen = kind === valueKindOverflow ? storedLen : dv.getUint32(p + 4, true);
-      const firstPage = dv.getUint32(p + (kind === valueKindOverflow ? 4 : 8), true);
-      v = new StoredValue(kind, emptyBytes, rawLen, storedLen, firstPage);
-      p = partEnd;
-    }
-    vals[i] = v;
-  }
-  return new LeafNode(keys, vals, p);
+  const scanned = scanLeaf(dv, count, usable);
+  if (typeof scanned === 'string') corrupt(scanned);
+  const { offs, end } = scanned as { offs: Uint16Array; end: number };
+  return LeafNode.packed(buf, dv, offs, end);
 }
 
 function decodeBranch(
@@ -331,14 +274,4 @@ function decodeBranch(
   return new BranchNode(keys, children, p);
 }
 
-export const emptyBytes = new Uint8Array(0);
 
-/** Lexicographic byte comparison (a JS loop beats Buffer.compare's call cost on short keys). */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = a.length < b.length ? a.length : b.length;
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}

@@ -50,8 +50,5 @@ export function treeCorrupt(what: string): Error {
 /** The stored value of `key`, or undefined. */
 export function lookup(t: TreeReader, key: Uint8Array): StoredValue | undefined {
   const leaf = findLeaf(t, key);
-  if (leaf === null) return undefined;
-  const i = lowerBound(leaf.keys, key);
-  if (i < leaf.keys.length && compareBytes(leaf.keys[i]!, key) === 0) return leaf.vals[i];
-  return undefined;
+  return leaf === null ? undefined : leaf.find(key);
 }
