@@ -82,6 +82,8 @@ export class Store implements TxHost {
   private closing: Promise<void> | null = null;
   private poisonedBy: HexxlaError | null = null;
   private ckpt: Promise<void> | null = null;
+  /** True while an update callback runs (re-entrance guard). */
+  private writerActive = false;
   private checkpoints = 0;
   /** The last background checkpoint failure (e.g. disk full), kept for operators. */
   lastCheckpointError: unknown = null;
@@ -175,6 +177,10 @@ export class Store implements TxHost {
     if (this.closing !== null) {
       throw hexxlaError('DatabaseClosed', 'the database is closing', { path: this.path });
     }
+    // An update started from inside another update's callback must not run on the state under
+    // that callback (its commit would be overwritten by the outer one): it waits one microtask,
+    // by which time the outer commit is queued, and then builds on it.
+    if (this.writerActive) await null;
     while (this.ckpt !== null) {
       await this.ckpt.catch(() => undefined);
       this.assertWritable();
@@ -183,6 +189,7 @@ export class Store implements TxHost {
     this.freelist.begin();
     let result: T;
     try {
+      this.writerActive = true;
       result = fn(tx);
       if (isThenable(result)) throw asyncCallbackError('update');
     } catch (err) {
@@ -190,6 +197,7 @@ export class Store implements TxHost {
       if (err instanceof AssertionError) this.poison(fatal(err, this.path));
       throw err;
     } finally {
+      this.writerActive = false;
       tx.close();
     }
     if (tx.dirty.size === 0 && !tx.freelistTouched) return result;
