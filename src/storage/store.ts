@@ -9,7 +9,7 @@
  * the primary, writes the header, and resets the log.
  */
 import { dirname } from 'node:path';
-import { AssertionError } from '../assert.js';
+import { AssertionError, assert } from '../assert.js';
 import { hexxlaError, ioError } from '../errors.js';
 import type { HexxlaError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
@@ -282,10 +282,15 @@ export class Store implements TxHost {
   }
 
   private async runCheckpoint(): Promise<void> {
+    // Called from inside an update callback, that update's commit is queued only after the
+    // callback returns: yield once so drain() sees it. Later updates wait at the gate.
+    await null;
     await this.wal.drain();
     if (this.poisonedBy !== null) throw this.poisonedBy;
     if (!this.wal.hasFrames) return;
+    assert(this.wal.idle && !this.writerActive, 'checkpoint with a commit in flight');
     await this.copyAndPublish(this.durableState);
+    assert(this.wal.idle, 'commit queued during a checkpoint');
     await this.resetWal();
     this.checkpoints++;
   }
@@ -348,6 +353,7 @@ export class Store implements TxHost {
   }
 
   private async runClose(): Promise<void> {
+    await null; // see runCheckpoint: let a running update callback queue its commit first
     await this.wal.drain();
     while (this.ckpt !== null) await this.ckpt.catch(() => undefined);
     if (this.poisonedBy === null && !this.closed) {

@@ -92,6 +92,11 @@ export class WalWriter {
     return this.poisonedBy;
   }
 
+  /** True when no commit is queued or being written/synced. */
+  get idle(): boolean {
+    return this.running === null && this.queue.length === 0;
+  }
+
   /** True when the log holds frames since the last reset. */
   get hasFrames(): boolean {
     return this.appendOffset > walFramesStart;
