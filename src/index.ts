@@ -4,6 +4,7 @@
  */
 export { Database, open } from './engine/database.js';
 export type { DatabaseStats, OpenOptions } from './engine/database.js';
+export type { CheckOptions, CheckReport, CheckStats } from './storage/check.js';
 export { ReadTx, WriteTx } from './engine/raw-tx.js';
 export type { Entry, RangeOptions } from './engine/raw-tx.js';
 export { HexxlaError, errorCodes, isHexxlaError } from './errors.js';

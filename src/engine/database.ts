@@ -5,6 +5,8 @@
  * write as the only writer and resolves once its commit is durable (fsynced); an exception in `fn`
  * rolls everything back. Later issues add cells, MVCC and the rest on top of this handle.
  */
+import { checkStore } from '../storage/check.js';
+import type { CheckOptions, CheckReport } from '../storage/check.js';
 import type { Store, StoreStats } from '../storage/store.js';
 import { openStore } from '../storage/open-store.js';
 import type { StoreOptions } from '../storage/store-options.js';
@@ -71,6 +73,16 @@ export class Database {
   /** Counters: commits, fsyncs, group-commit batch size, cache hits, checkpoints. */
   stats(): DatabaseStats {
     return this.store.stats();
+  }
+
+  /**
+   * Runs the structural check (SPEC §11) over the newest durable commit: tree order and shape,
+   * page sizes, overflow chains, freelist, and that every page is used exactly once. Corruption
+   * is reported in the result (`ok` false, `errors`), never thrown. Read-only: writers are not
+   * blocked. Throws DatabaseClosed after close().
+   */
+  check(options?: CheckOptions): CheckReport {
+    return checkStore(this.store, options);
   }
 
   /** Waits for in-flight commits, checkpoints and closes the files. Idempotent. */
