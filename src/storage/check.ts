@@ -92,6 +92,8 @@ export interface CheckSource {
   inlineMax: number;
   maxValueBytes: number;
   memoryFreelist?: { free: readonly number[]; trunks: readonly number[] };
+  /** Commits are in flight: the in-memory freelist may legitimately differ from the chain. */
+  commitsPending?: boolean;
 }
 
 /** How a page is used; index into `useNames`. */
@@ -123,6 +125,7 @@ export function checkStore(store: Store, options: CheckOptions = {}): CheckRepor
     inlineMax: store.inlineMax,
     maxValueBytes: store.maxValueBytes,
     memoryFreelist: store.freelist.pages(),
+    commitsPending: store.commitsPending,
   }, options));
 }
 
@@ -446,13 +449,14 @@ function checkFreelist(ctx: Ctx): void {
 
 /**
  * The in-memory freelist equals the durable chain unless commits are in flight (their changes are
- * applied in memory before their fsync), so a difference is only a warning.
+ * applied in memory before their fsync): a difference is an error when none is, else a warning.
  */
 function compareMemoryFreelist(ctx: Ctx, trunks: number[], ids: number[]): void {
   const memory = ctx.src.memoryFreelist;
   if (memory === undefined) return;
   if (!sameNumbers(memory.trunks, trunks) || !sameNumbers(memory.free, ids)) {
-    warning(ctx, `the in-memory freelist (${memory.free.length} ids, ${memory.trunks.length} ` +
+    const report = ctx.src.commitsPending === false ? error : warning;
+    report(ctx, `the in-memory freelist (${memory.free.length} ids, ${memory.trunks.length} ` +
       `trunks) differs from the durable chain (${ids.length} ids, ${trunks.length} trunks); ` +
       'expected only while commits are in flight');
   }

@@ -393,6 +393,11 @@ export class Store implements TxHost {
     };
   }
 
+  /** True while commits are queued or waiting for their fsync (their changes are in memory). */
+  get commitsPending(): boolean {
+    return !this.wal.idle;
+  }
+
   /** The durable commit state (for the structural check). */
   durableCommitState(): CommitState {
     return { ...this.durableState };
