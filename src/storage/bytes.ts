@@ -15,7 +15,7 @@ const slabItemBytesMax = 4096;
 let slab = new ArrayBuffer(slabBytes);
 let slabUsed = 0;
 
-/** A zero-filled (fresh slab) or uninitialised-then-overwritten array of `n` bytes. */
+/** A zero-filled array of `n` bytes that no other caller holds (slab ranges are never reused). */
 export function allocBytes(n: number): Uint8Array {
   if (n > slabItemBytesMax) return new Uint8Array(n);
   if (slabUsed + n > slabBytes) {

@@ -23,7 +23,7 @@
  *   fixed-Huffman (BTYPE=01) blocks, multi-block streams included. A stream with any other block
  *   type (dynamic Huffman, as zlib writes, or the reserved type) is handed whole to
  *   zlib.inflateRawSync, as are longer values, where zlib's faster per-byte loop wins.
- * - Small results are carved from a shared slab (see `allocResult`): a plain `new Uint8Array(n)`
+ * - Small results are carved from a shared slab (`allocBytes`): a plain `new Uint8Array(n)`
  *   costs 0.3–2 µs here, as much as the whole codec; zlib results are returned without a copy.
  *
  * Figures reached (bench/compress-bench.ts on the same machine, a shared host, best of 5 trials,
@@ -50,6 +50,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { assert } from '../assert.js';
 import { hexxlaError } from '../errors.js';
+import { allocBytes } from './bytes.js';
 import { compressBytesMin } from '../limits.js';
 
 /** Values of this many bytes or more are compressed when that makes them smaller (64). */
@@ -167,28 +168,8 @@ buildTables();
 assert(jsEncodeBytesMax <= 8192, 'JS encoder window must keep distance codes ≤ 16 bits');
 assert(jsEncodeBytesMax >= compressBytesMin, 'JS encoder must cover the smallest values');
 
-// ---------------------------------------------------------------------------------------------
-// Result allocation. Like Node's Buffer pool, results up to `slabItemBytesMax` are views of
-// disjoint ranges of a shared 8 KiB slab: each range is handed out once and never written again
-// by this module, but a view's `.buffer` is the slab (mind byteOffset), and a retained view keeps
-// its whole slab alive (copy with slice() to hold a small value for long on its own).
-
-const slabBytes = 8 * 1024;
-const slabItemBytesMax = 1024;
-let slab = new ArrayBuffer(slabBytes);
-let slabUsed = 0;
-
-/** A zero-filled Uint8Array of `n` bytes that no other caller holds. */
-function allocResult(n: number): Uint8Array {
-  if (n > slabItemBytesMax) return new Uint8Array(n);
-  if (slabUsed + n > slabBytes) {
-    slab = new ArrayBuffer(slabBytes);
-    slabUsed = 0;
-  }
-  const view = new Uint8Array(slab, slabUsed, n);
-  slabUsed = (slabUsed + n + 7) & ~7; // keep views 8-byte aligned, as Buffer's pool does
-  return view;
-}
+// Results are allocated with allocBytes (src/storage/bytes.ts): views of disjoint ranges of a
+// shared slab, zero-filled, each handed out once.
 
 // ---------------------------------------------------------------------------------------------
 // Encoder.
@@ -230,13 +211,13 @@ export function compressValue(raw: Uint8Array): Uint8Array | null {
   if (n > jsEncodeBytesMax) {
     const z = deflateRawSync(raw);
     if (z.length >= n) return null;
-    const big = allocResult(z.length);
+    const big = allocBytes(z.length);
     big.set(z);
     return big;
   }
   const len = encodeFixed(raw);
   if (len < 0) return null;
-  const result = allocResult(len);
+  const result = allocBytes(len);
   result.set(encOut.subarray(0, len));
   return result;
 }
@@ -397,7 +378,7 @@ export function decompressValue(stored: Uint8Array, rawLength: number): Uint8Arr
   if (rawLength > jsDecodeBytesMax || first >= 4) {
     out = inflateZlib();
   } else {
-    dst = allocResult(rawLength);
+    dst = allocBytes(rawLength);
     ip = 0;
     bb = 0;
     bc = 0;
