@@ -78,15 +78,18 @@ function newHeader(o: ResolvedStoreOptions): FileHeader {
 /**
  * Writes page 0 to `<path>.creating`, fsyncs it and renames it into place, so a crash leaves
  * either no database or a complete one. A log left by an earlier database of the same name
- * cannot belong to the new file and is removed first.
+ * cannot belong to the new file and is removed first, durably (a directory fsync) before the
+ * new primary can appear: a crash that kept the rename but not the removal would otherwise pair
+ * the new primary with the old log, and the new database would never open (CorruptDatabase).
  */
 async function createDatabase(path: string, o: ResolvedStoreOptions): Promise<void> {
   const fs: FileSystem = o.fs;
   const dir = dirname(path);
   fs.mkdirp(dir);
   const tmpPath = `${path}.creating`;
-  fs.remove(tmpPath);
-  fs.remove(`${path}-wal`);
+  const stale = [tmpPath, `${path}-wal`].filter((p) => fs.exists(p));
+  for (const p of stale) fs.remove(p);
+  if (stale.length > 0) await fs.syncDirectory(dir);
   const tmp = fs.open(tmpPath, { create: true });
   try {
     const page0 = new Uint8Array(o.pageSize);

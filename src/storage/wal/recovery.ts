@@ -8,6 +8,8 @@
  * every commit frame records `syncedThrough`. If any valid commit frame of this generation lies
  * beyond the stop with `syncedThrough` past the end of the last complete commit, bytes that were
  * once durable are gone: corruption. Otherwise the stop is within the last, unsynced batch.
+ * Likewise, when the log starts with committed frames of another generation that go past what
+ * the chosen header explains, that generation's header slot was damaged: corruption.
  */
 import { hexxlaError } from '../../errors.js';
 import type { StorageFile } from '../file.js';
@@ -17,7 +19,7 @@ import {
   frameChecksumOk, frameHeaderBytes, frameMagicCommit, frameMagicPage, walFramesStart,
   walHeaderSlotBytes, walHeaderSlotOffsets,
 } from './wal-format.js';
-import type { WalHeader } from './wal-format.js';
+import type { FrameHeader, WalHeader } from './wal-format.js';
 
 export interface RecoveredWal {
   /** The valid header, or null for a missing/empty log. */
@@ -55,6 +57,7 @@ export function recoverWal(file: StorageFile, primary: FileHeader, path: string)
   scanFrames(file, size, header, primary.pageSize, scan, result, path);
   checkTail(file, size, header, scan, path);
   const lastSeq = result.lastState?.commitSeq ?? header.baseSeq;
+  checkForeignStart(file, size, header, lastSeq, primary.pageSize, path);
   if (lastSeq < primary.commitSeq) {
     throw walCorrupt(path, `log ends at seq ${lastSeq} but the primary holds ${primary.commitSeq}`);
   }
@@ -84,29 +87,53 @@ function checkPairing(h: WalHeader, primary: FileHeader, path: string): void {
   }
 }
 
+/** A frame read from the log: header, payload and where the next frame starts. */
+interface Frame {
+  fh: FrameHeader;
+  isPage: boolean;
+  payload: Uint8Array;
+  next: number;
+}
+
+/**
+ * Reads the frame at `offset` when it is a complete, checksummed frame of the generation with
+ * salts (salt0, salt1) and index `frameIndex`; null otherwise (the place where the log stops).
+ */
+function readFrame(
+  file: StorageFile, size: number, offset: number, salt: { salt0: number; salt1: number },
+  frameIndex: number, pageSize: number,
+): Frame | null {
+  if (offset + frameHeaderBytes > size) return null;
+  const head = new Uint8Array(frameHeaderBytes);
+  file.read(head, offset);
+  const fh = decodeFrameHeader(head);
+  if (fh.salt0 !== salt.salt0 || fh.salt1 !== salt.salt1 || fh.frameIndex !== frameIndex) {
+    return null;
+  }
+  const isPage = fh.magic === frameMagicPage;
+  if (!isPage && fh.magic !== frameMagicCommit) return null;
+  const payloadLen = isPage ? fh.length : fh.word;
+  if (isPage ? payloadLen < 16 || payloadLen > pageSize : payloadLen !== commitPayloadBytes) {
+    return null;
+  }
+  if (offset + frameBytes(payloadLen) > size) return null;
+  const payload = new Uint8Array(payloadLen);
+  file.read(payload, offset + frameHeaderBytes);
+  if (!frameChecksumOk(head, payload, fh.crc)) return null;
+  return { fh, isPage, payload, next: offset + frameBytes(payloadLen) };
+}
+
 function scanFrames(
   file: StorageFile, size: number, h: WalHeader, pageSize: number, s: ScanState,
   out: RecoveredWal, path: string,
 ): void {
-  const head = new Uint8Array(frameHeaderBytes);
   let pending: Array<{ pageNo: number; offset: number; length: number }> = [];
   for (;;) {
-    if (s.offset + frameHeaderBytes > size) return;
-    file.read(head, s.offset);
-    const fh = decodeFrameHeader(head);
-    if (fh.salt0 !== h.salt0 || fh.salt1 !== h.salt1 || fh.frameIndex !== s.frameIndex) return;
-    const isPage = fh.magic === frameMagicPage;
-    if (!isPage && fh.magic !== frameMagicCommit) return;
-    const payloadLen = isPage ? fh.length : fh.word;
-    if (isPage ? payloadLen < 16 || payloadLen > pageSize : payloadLen !== commitPayloadBytes) {
-      return;
-    }
-    if (s.offset + frameBytes(payloadLen) > size) return;
-    const payload = new Uint8Array(payloadLen);
-    file.read(payload, s.offset + frameHeaderBytes);
-    if (!frameChecksumOk(head, payload, fh.crc)) return;
-    if (isPage) {
-      pending.push({ pageNo: fh.word, offset: s.offset, length: payloadLen });
+    const frame = readFrame(file, size, s.offset, h, s.frameIndex, pageSize);
+    if (frame === null) return;
+    const { fh, payload } = frame;
+    if (frame.isPage) {
+      pending.push({ pageNo: fh.word, offset: s.offset, length: payload.length });
     } else {
       const c = decodeCommitPayload(payload);
       if (c.pageFrames !== pending.length || c.commitSeq !== s.seq + 1n) {
@@ -119,10 +146,45 @@ function scanFrames(
       out.lastState = c;
       out.commits++;
       s.seq = c.commitSeq;
-      s.lastCommitEnd = s.offset + frameBytes(payloadLen);
+      s.lastCommitEnd = frame.next;
     }
     s.frameIndex++;
-    s.offset += frameBytes(payloadLen);
+    s.offset = frame.next;
+  }
+}
+
+/**
+ * Throws when the log starts with a chain of frames of another generation that commits past
+ * `lastSeq`: the frames of a newer generation whose header slot is damaged.
+ *
+ * A generation's frames are written only after its header was fsynced, and every commit of an
+ * older generation is at most the base seq of the newer ones (a reset follows a checkpoint or a
+ * recovery that covered them). So frames at the start of the log with a foreign salt are either
+ * stale frames of an older generation (all their commits ≤ lastSeq) or frames of a generation
+ * whose header was lost after it became durable. Without this check a damaged newest header
+ * whose older slot has the same base seq (a reset at open with nothing to recover) would silently
+ * drop every commit of the newest generation.
+ */
+function checkForeignStart(
+  file: StorageFile, size: number, h: WalHeader, lastSeq: bigint, pageSize: number, path: string,
+): void {
+  const head = new Uint8Array(frameHeaderBytes);
+  if (file.read(head, walFramesStart) < frameHeaderBytes) return;
+  const first = decodeFrameHeader(head);
+  if (first.salt0 === h.salt0 && first.salt1 === h.salt1) return;
+  let offset = walFramesStart;
+  for (let index = 0; ; index++) {
+    const frame = readFrame(file, size, offset, first, index, pageSize);
+    if (frame === null) return;
+    if (!frame.isPage) {
+      const seq = decodeCommitPayload(frame.payload).commitSeq;
+      if (seq > lastSeq) {
+        throw walCorrupt(path, `the log holds commit ${seq} of a generation whose header is ` +
+          `damaged (the valid header explains only up to seq ${lastSeq})`);
+      }
+      return;
+    }
+    offset = frame.next;
   }
 }
 

@@ -8,10 +8,14 @@
  * previous batch's fsync completed: that is what lets recovery use `syncedThrough` to tell a torn
  * tail from damaged synced data.
  *
- * Failure policy (ARCHITECTURE §3): a failed write (ENOSPC, EIO) rejects the batch and every
- * commit queued behind it (they were built on it), truncates the log back to the last durable
- * byte and lets the store roll back to the durable state; the database stays usable. A failed
- * fsync is not retryable: the writer is poisoned and every later commit fails until reopen.
+ * Failure policy (ARCHITECTURE §3): a failed write (ENOSPC, EIO) fails the batch and every
+ * commit queued behind it (they were built on it), lets the store roll back to the durable state
+ * at once, and truncates the log back to the last durable byte; the database stays usable. The
+ * failed commits are rejected only once that truncation is fsynced: a short write may have left
+ * whole commits of the batch in the file, and a caller told "DiskFull" must never see them come
+ * back after a power loss. If the truncation cannot be made durable their outcome is unknown:
+ * they are rejected with DatabasePoisoned. A failed fsync is not retryable: the writer is
+ * poisoned and every later commit fails until reopen.
  */
 import { randomInt } from 'node:crypto';
 import { hexxlaError, ioError } from '../../errors.js';
@@ -170,8 +174,9 @@ export class WalWriter {
         // first: otherwise N concurrent writers split into two alternating half-size batches.
         await yieldToMicrotasks();
         const batch = this.queue.splice(0);
-        if (!this.writeBatch(batch)) {
-          await this.truncateAfterFailure();
+        const failed = this.writeBatch(batch);
+        if (failed !== null) {
+          await this.truncateAfterFailure(failed);
           continue;
         }
         await this.syncBatch(batch);
@@ -181,7 +186,8 @@ export class WalWriter {
     }
   }
 
-  private writeBatch(batch: Queued[]): boolean {
+  /** Writes the batch; on failure rolls back and returns the commits to reject, else null. */
+  private writeBatch(batch: Queued[]): { commits: Queued[]; error: HexxlaError } | null {
     const buf = this.stage.subarray(batch[0]!.commit.stageStart,
       batch[batch.length - 1]!.commit.stageEnd);
     // Every queued commit is in this batch, so the arena is free once the write returns.
@@ -191,16 +197,15 @@ export class WalWriter {
       this.file.write(buf, this.writtenOffset);
     } catch (err) {
       const first = batch[0]!.commit;
-      const failure = ioError('write-ahead log write', this.file.path, err);
-      for (const q of [...batch, ...this.queue.splice(0)]) q.reject(failure);
+      const commits = [...batch, ...this.queue.splice(0)];
       this.appendOffset = first.startOffset;
       this.nextFrameIndex = first.startFrameIndex;
       this.onRollback();
-      return false;
+      return { commits, error: ioError('write-ahead log write', this.file.path, err) };
     }
     this.writtenOffset += buf.length;
     this.counters.bytesWritten += buf.length;
-    return true;
+    return null;
   }
 
   private async syncBatch(batch: Queued[]): Promise<void> {
@@ -221,15 +226,23 @@ export class WalWriter {
     for (const q of batch) q.resolve();
   }
 
-  /** Removes a failed batch's partial frames so they can never be mistaken for later ones. */
-  private async truncateAfterFailure(): Promise<void> {
+  /**
+   * Removes a failed batch's frames (a short write may have left some) so they can neither be
+   * replayed nor mistaken for later ones, then rejects the failed commits. Commits queued
+   * meanwhile were built on the durable state and go into the next batch.
+   */
+  private async truncateAfterFailure(
+    failed: { commits: Queued[]; error: HexxlaError },
+  ): Promise<void> {
     try {
       this.file.truncate(this.syncedOffset);
       await this.file.sync();
       this.writtenOffset = this.syncedOffset;
     } catch (err) {
-      this.poison(ioError('write-ahead log truncate', this.file.path, err), []);
+      this.poison(ioError('write-ahead log truncate', this.file.path, err), failed.commits);
+      return;
     }
+    for (const q of failed.commits) q.reject(failed.error);
   }
 
   private poison(cause: HexxlaError, batch: Queued[]): void {
