@@ -258,8 +258,14 @@ export class Store implements TxHost {
 
   private poison(err: HexxlaError): void {
     if (this.poisonedBy === null) this.poisonedBy = err;
-    this.pages.rollbackToDurable();
-    this.latestState = this.durableState;
+    try {
+      this.rollbackToDurable();
+    } catch {
+      // The freelist could not be reloaded (the I/O that poisoned us may be failing): no write
+      // will happen again, so only the page view and state must be the durable ones.
+      this.pages.rollbackToDurable();
+      this.latestState = this.durableState;
+    }
   }
 
   private maybeCheckpoint(): void {
@@ -307,18 +313,23 @@ export class Store implements TxHost {
         ? err : ioError('checkpoint write', this.path, err);
     }
     await this.syncPrimary();
-    failpoint('checkpoint-before-header');
     const slot = 1 - this.headerSlot;
     const header: FileHeader = { ...this.identity, ...state, headerSeq: this.headerSeq + 1n };
     try {
+      failpoint('checkpoint-before-header');
       this.primary.write(encodeHeader(header), headerSlotOffsets[slot]!);
     } catch (err) {
       throw ioError('header write', this.path, err);
     }
     await this.syncPrimary();
-    failpoint('checkpoint-after-header');
+    // The new header is durable: the next checkpoint must write the other slot.
     this.headerSlot = slot;
     this.headerSeq = header.headerSeq;
+    try {
+      failpoint('checkpoint-after-header');
+    } catch (err) {
+      throw ioError('checkpoint', this.path, err);
+    }
   }
 
   private async syncPrimary(): Promise<void> {
