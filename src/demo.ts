@@ -5,8 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { coordToString, packCoord, ring, unpackCoord } from './coord/index.js';
-import { open } from './index.js';
+import { coordToString, open, packCoord, ring, unpackCoord } from './index.js';
 
 const dataDir = path.resolve(process.env['HEXXLA_DATA_DIR'] ?? 'data');
 const dbPath = path.join(dataDir, 'demo.db');

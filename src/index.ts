@@ -11,3 +11,4 @@ export { HexxlaError, errorCodes, isHexxlaError } from './errors.js';
 export type { ErrorCode, ErrorContext } from './errors.js';
 export type { FileSystem, StorageFile } from './storage/file.js';
 export { nodeFileSystem } from './storage/file.js';
+export * from './coord/index.js';
