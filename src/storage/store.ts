@@ -18,7 +18,8 @@ import type { FileSystem, StorageFile } from './file.js';
 import { Freelist } from './freelist.js';
 import { encodeHeader, headerSlotOffsets } from './header.js';
 import type { CommitState, FileHeader, FileIdentity } from './header.js';
-import { encodePage } from './page.js';
+import { decodePage, encodePage, pageTypeBranch, pageTypeLeaf } from './page.js';
+import { packLeaf } from './leaf-node.js';
 import type { PageNode } from './page.js';
 import { PageStore } from './page-store.js';
 import type { PageRef } from './page-store.js';
@@ -217,13 +218,20 @@ export class Store implements TxHost {
           `limit is ${txDirtyPagesMax}`, { path: this.path, limit: txDirtyPagesMax });
       }
       state = this.nextState(tx);
+      // Committed tree pages are kept in the form decoding gives (keys in one page buffer), not
+      // the writer's objects, whose keys are scattered over many small arrays: reads after a
+      // bulk load were ~2.5x slower than the same reads after a reopen.
+      const nodes = new Map<number, PageNode>();
       const images = [...tx.dirty].map(([pageNo, node]) => ({
-        pageNo, encode: (out: Uint8Array, dv: DataView, base: number) =>
-          encodePage(node, pageNo, out, dv, base, this.usable) }));
+        pageNo, encode: (out: Uint8Array, dv: DataView, base: number) => {
+          const used = encodePage(node, pageNo, out, dv, base, this.usable);
+          nodes.set(pageNo, this.compactNode(node, pageNo, out.subarray(base, base + used)));
+          return used;
+        } }));
       built = this.wal.build(images, state);
       refs = images.map((img, i) => ({ pageNo: img.pageNo, frameId: this.pages.nextFrameId(),
         offset: built.pageOffsets[i]!, length: built.pageLengths[i]!,
-        node: tx.dirty.get(img.pageNo)! }));
+        node: nodes.get(img.pageNo)! }));
     } catch (err) {
       this.freelist.rollback();
       if (!(err instanceof Error && 'code' in err)) this.poison(fatal(err, this.path));
@@ -235,6 +243,15 @@ export class Store implements TxHost {
       this.pages.markDurable(refs);
       this.durableState = state;
     });
+  }
+
+  /** The node to keep for a page just encoded as `encoded` (its used prefix). */
+  private compactNode(node: PageNode, pageNo: number, encoded: Uint8Array): PageNode {
+    if (node.type === pageTypeLeaf) return packLeaf(encoded, this.pageSize, this.usable);
+    if (node.type !== pageTypeBranch) return node;
+    const buf = new Uint8Array(this.pageSize);
+    buf.set(encoded);
+    return decodePage(buf, pageNo, this.usable, this.path);
   }
 
   private nextState(tx: StoreWriteTx): CommitState {
