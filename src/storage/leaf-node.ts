@@ -8,9 +8,7 @@
  * `keys`/`vals` arrays are built on first use (writes, scans, checks); from then on the node is
  * unpacked. Entry layout: docs/format.md "Leaf body".
  */
-import { assert } from '../assert.js';
 import { pageHeaderBytes } from '../limits.js';
-import { allocBytes } from './bytes.js';
 
 export const valueKindInline = 0;
 export const valueKindInlineDeflate = 1;
@@ -235,17 +233,4 @@ export function compareKeys(a: Uint8Array, b: Uint8Array): number {
     if (d !== 0) return d;
   }
   return a.length - b.length;
-}
-
-/**
- * A packed leaf over a copy of `encoded` (a leaf page just encoded by this process: header and
- * body; the rest of the page is zero). Validation is an assertion: the bytes are our own.
- */
-export function packLeaf(encoded: Uint8Array, pageSize: number, usable: number): LeafNode {
-  const buf = allocBytes(pageSize);
-  buf.set(encoded);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const scanned = scanLeaf(dv, dv.getUint16(6, true), usable);
-  assert(typeof scanned !== 'string', 'a freshly encoded leaf must scan');
-  return LeafNode.packed(buf, dv, scanned.offs, scanned.end);
 }
