@@ -145,14 +145,6 @@ export function encodePage(
   return end - base;
 }
 
-/** Encodes a page into a fresh buffer of `pageSize` bytes. */
-export function encodePageAlone(node: PageNode, pageNo: number, pageSize: number,
-  usable: number): Uint8Array {
-  const out = new Uint8Array(pageSize);
-  encodePage(node, pageNo, out, new DataView(out.buffer), 0, usable);
-  return out;
-}
-
 function encodeLeafBody(node: LeafNode, out: Uint8Array, dv: DataView, base: number): number {
   dv.setUint16(base + 6, node.keys.length, true);
   let p = base + pageHeaderBytes;

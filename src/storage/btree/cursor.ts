@@ -55,13 +55,6 @@ export class Cursor {
     if (this.idx < 0) this.prevLeaf();
   }
 
-  /** Positions on the last key ≤ `key`. */
-  seekLE(key: Uint8Array): void {
-    if (!this.descend((n) => upperBound(n.keys, key))) return;
-    this.idx = upperBound(this.leaf!.keys, key) - 1;
-    if (this.idx < 0) this.prevLeaf();
-  }
-
   first(): void {
     if (!this.descend(() => 0)) return;
     this.idx = 0;
