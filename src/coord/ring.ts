@@ -92,21 +92,9 @@ function assertListLength(length: number, operation: string): void {
 
 /** Appends ring `radius` around `(cq, cr)` to `out`. Arguments are already validated. */
 function pushRing(out: Coord[], cq: number, cr: number, radius: number): void {
-  if (radius === 0) {
-    out.push(coordUnchecked(cq, cr));
-    return;
-  }
-  let q = cq + radius;
-  let r = cr;
-  for (let side = 0; side < 6; side++) {
-    const dq = sideStepQ[side] ?? 0;
-    const dr = sideStepR[side] ?? 0;
-    for (let step = 0; step < radius; step++) {
-      out.push({ q, r });
-      q += dq;
-      r += dr;
-    }
-  }
+  visitRing(cq | 0, cr | 0, radius, 0, (q, r) => {
+    out.push(coordUnchecked(q, r));
+  });
 }
 
 /**
