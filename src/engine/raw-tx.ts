@@ -26,25 +26,28 @@ function checkKey(key: Uint8Array): void {
   }
 }
 
-function treeKey(key: Uint8Array): Uint8Array {
-  checkKey(key);
+/** `key` under the raw namespace prefix, in a fresh array. */
+function prefixed(key: Uint8Array): Uint8Array {
   const out = allocBytes(key.length + 1);
   out[0] = rawKeyPrefix;
   out.set(key, 1);
   return out;
 }
 
+function treeKey(key: Uint8Array): Uint8Array {
+  checkKey(key);
+  return prefixed(key);
+}
+
 /** Bounds of the raw namespace for scans. */
 const namespaceStart = Uint8Array.of(rawKeyPrefix);
 const namespaceEnd = Uint8Array.of(rawKeyPrefix + 1);
 
+/** A scan bound: like treeKey, except that an empty key is allowed (the namespace start). */
 function boundKey(key: Uint8Array | undefined, fallback: Uint8Array): Uint8Array {
   if (key === undefined) return fallback;
   if (!(key instanceof Uint8Array) || key.length > keyBytesMax) checkKey(key);
-  const out = allocBytes(key.length + 1);
-  out[0] = rawKeyPrefix;
-  out.set(key, 1);
-  return out;
+  return prefixed(key);
 }
 
 /** Read operations on raw keys. Valid only inside the view/update callback. */
