@@ -14,6 +14,7 @@
 import { hexxlaError } from '../../errors.js';
 import type { StorageFile } from '../file.js';
 import type { CommitState, FileHeader } from '../header.js';
+import { compareBytes } from '../page.js';
 import {
   commitPayloadBytes, decodeCommitPayload, decodeFrameHeader, decodeWalHeader, frameBytes,
   frameChecksumOk, frameHeaderBytes, frameMagicCommit, frameMagicPage, walFramesStart,
@@ -78,7 +79,7 @@ function readWalHeader(file: StorageFile): { header: WalHeader; slot: number } |
 }
 
 function checkPairing(h: WalHeader, primary: FileHeader, path: string): void {
-  if (h.pageSize !== primary.pageSize || !sameBytes(h.fileId, primary.fileId)) {
+  if (h.pageSize !== primary.pageSize || compareBytes(h.fileId, primary.fileId) !== 0) {
     throw walCorrupt(path, 'the log belongs to another database (file id or page size differ)');
   }
   if (h.baseSeq > primary.commitSeq) {
@@ -225,10 +226,6 @@ function anyFrameMagic(file: StorageFile, size: number): boolean {
     }
   }
   return false;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function walCorrupt(path: string, what: string): Error {
