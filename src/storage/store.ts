@@ -172,7 +172,6 @@ export class Store implements TxHost {
 
   /** Runs `fn` as the only writer; resolves with its result once the commit is durable. */
   async update<T>(fn: (tx: StoreWriteTx) => T): Promise<T> {
-    if (this.closing !== null) this.assertOpen();
     this.assertWritable();
     if (this.closing !== null) {
       throw hexxlaError('DatabaseClosed', 'the database is closing', { path: this.path });
