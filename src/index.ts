@@ -1,12 +1,30 @@
 /**
- * HexxlaDB library entry point: open a database, run transactions, handle typed errors.
- * The gRPC server and the client SDK are separate entry points.
+ * HexxlaDB library entry point: open a database, run transactions on cells, facets, edges and
+ * seams, travel in time (MVCC), handle typed errors. The gRPC server and the client SDK are
+ * separate entry points.
  */
-export { Database, open } from './engine/database.js';
+export { Database, Snapshot, open } from './engine/database.js';
 export type { DatabaseStats, OpenOptions } from './engine/database.js';
 export type { CheckOptions, CheckReport, CheckStats } from './storage/check.js';
-export { ReadTx, WriteTx } from './engine/raw-tx.js';
-export type { Entry, RangeOptions } from './engine/raw-tx.js';
+export { ReadTx, WriteTx } from './engine/tx.js';
+export type { Entry, RangeOptions, SeamListOptions } from './engine/tx.js';
+export type {
+  Cell, Edge, Facet, FacetId, Provenance, ResolutionStatus, Seam, SeamType, Validity,
+} from './engine/records.js';
+export {
+  cellTagsMax, facetIds, indexStringBytesMax, resolutionStatuses, seamTypes,
+  snapshotLabelBytesMax,
+} from './engine/records.js';
+export { ulidFromString, ulidTimeMs, ulidToString, type Ulid } from './engine/ulid.js';
+export { isoWeekOf, weekBucket, weekBucketOfIsoWeek } from './engine/week-bucket.js';
+export type {
+  BatchPutOptions, BatchPutResult, CellInput, EdgeInput, FacetInput, FindSeamsOptions,
+  ListOptions, RecordHooks, RingCell, SeamInput, WalkOptions,
+} from './model/types.js';
+export { cellTemplates, type TemplateOptions } from './model/templates.js';
+export { changeOps, type ChangeOp } from './model/context.js';
+export type { MvccStats, SnapshotDiff } from './mvcc/diff.js';
+export type { SnapshotTag } from './mvcc/snapshot-tags.js';
 export { HexxlaError, errorCodes, isHexxlaError } from './errors.js';
 export type { ErrorCode, ErrorContext } from './errors.js';
 export type { FileSystem, StorageFile } from './storage/file.js';

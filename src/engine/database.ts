@@ -1,30 +1,97 @@
 /**
- * The public database handle of the library (SPEC §4–5, ARCHITECTURE §2).
+ * The public database handle of the library (SPEC §3–6, ARCHITECTURE §2).
  *
  * `view(fn)` runs a synchronous read on the newest durable commit. `update(fn)` runs a synchronous
  * write as the only writer and resolves once its commit is durable (fsynced); an exception in `fn`
- * rolls everything back. Later issues add cells, MVCC and the rest on top of this handle.
+ * rolls everything back. Record operations (cells, facets, edges, seams) are methods of the
+ * transactions; the async conveniences here (putCell, getCell, …) each run one transaction.
+ *
+ * MVCC (format v2, `mvcc: true` at creation): every record version is kept under its commit seq;
+ * viewAt / viewAtTime / viewAtTag / snapshot() read older states, and pruning drops versions no
+ * reader can need. On a v1 database those calls throw MvccDisabled.
  */
+import type { Coord } from '../coord/index.js';
+import { hexxlaError } from '../errors.js';
+import type { Change, ReadCtx, WriteCtx } from '../model/context.js';
+import type { BatchPutOptions, BatchPutResult, CellInput, RecordHooks } from '../model/types.js';
+import { mvccStats, snapshotDiff, type MvccStats, type SnapshotDiff } from '../mvcc/diff.js';
+import { RecordReader, RecordWriter } from '../mvcc/records.js';
+import {
+  deleteSnapshotTag, getSnapshotTag, listSnapshotTags, putSnapshotTag, type SnapshotTag,
+} from '../mvcc/snapshot-tags.js';
+import { lastCommitTimeMs, recordCommitTime, seqAtTime } from '../mvcc/timeline.js';
 import { checkStore } from '../storage/check.js';
 import type { CheckOptions, CheckReport } from '../storage/check.js';
 import type { Store, StoreStats } from '../storage/store.js';
 import { openStore } from '../storage/open-store.js';
 import type { StoreOptions } from '../storage/store-options.js';
-import { ReadTx, WriteTx } from './raw-tx.js';
+import type { StoreReadTx, StoreWriteTx } from '../storage/tx.js';
+import { snapshotLabelBytesMax, type Cell } from './records.js';
+import { checkKeyString } from './records.js';
+import { ReadTx, WriteTx } from './tx.js';
+import { UlidGenerator } from './ulid.js';
+import { runBatchPut } from '../model/batch.js';
 
-export type OpenOptions = StoreOptions;
+export interface OpenOptions extends StoreOptions {
+  /** Validator and after-put hooks (SPEC §3.1); more can be added with Database.hooks. */
+  hooks?: RecordHooks;
+}
 export type DatabaseStats = StoreStats;
 
+/** A pinned MVCC snapshot: reads at one seq until released; pruning keeps what it needs. */
+export class Snapshot {
+  private released = false;
+
+  constructor(
+    private readonly db: Database,
+    readonly seq: bigint,
+    private readonly unpin: () => void,
+  ) {}
+
+  /** Runs `fn` on the snapshot. Throws TxClosed after release(). */
+  view<T>(fn: (tx: ReadTx) => T): T {
+    if (this.released) throw hexxlaError('TxClosed', 'the snapshot was released');
+    return this.db.viewAt(this.seq, fn);
+  }
+
+  /** Unpins the snapshot (idempotent). */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.unpin();
+  }
+}
+
 export class Database {
-  private constructor(private readonly store: Store) {}
+  private readonly ulids = new UlidGenerator();
+  private hookSet: RecordHooks;
+  /** Time stamped on the previous write transaction: commit times never go backwards. */
+  private lastTimeMs: number;
+  private readonly pins = new Map<number, bigint>();
+  private pinCounter = 0;
+
+  private constructor(private readonly store: Store, options: OpenOptions) {
+    this.hookSet = { ...options.hooks };
+    this.lastTimeMs = Number(store.commitTimeMs);
+    if (this.mvcc) {
+      const t = store.view((tx) => lastCommitTimeMs(tx));
+      if (t !== undefined && t > this.lastTimeMs) this.lastTimeMs = t;
+    }
+  }
 
   /** Opens or creates the database at `path` (and `<path>-wal` beside it). */
-  static async open(path: string, options?: OpenOptions): Promise<Database> {
-    return new Database(await openStore(path, options));
+  static async open(path: string, options: OpenOptions = {}): Promise<Database> {
+    const { hooks: _hooks, ...storeOptions } = options;
+    return new Database(await openStore(path, storeOptions), options);
   }
 
   get path(): string {
     return this.store.path;
+  }
+
+  /** True for format v2 (MVCC), fixed at creation. */
+  get mvcc(): boolean {
+    return this.store.identity.formatVersion >= 2;
   }
 
   /** Page size in bytes, fixed at creation. */
@@ -42,12 +109,144 @@ export class Database {
     return this.store.commitSeq;
   }
 
+  /** The hooks in force; replace them with setHooks. */
+  get hooks(): RecordHooks {
+    return this.hookSet;
+  }
+
+  /** Replaces the hooks (takes effect for transactions that start afterwards). */
+  setHooks(hooks: RecordHooks): void {
+    this.hookSet = { ...hooks };
+  }
+
   /**
-   * Runs `fn` on a read-only snapshot and returns its result. `fn` must be synchronous; the
-   * transaction is unusable after it returns (TxClosed). Throws DatabaseClosed after close().
+   * Runs `fn` on a read-only snapshot of the newest durable commit and returns its result. `fn`
+   * must be synchronous; the transaction is unusable after it returns (TxClosed). Throws
+   * DatabaseClosed after close().
    */
   view<T>(fn: (tx: ReadTx) => T): T {
-    return this.store.view((tx) => fn(new ReadTx(tx)));
+    return this.store.view((tx) => fn(this.readTx(tx, this.store.commitSeq)));
+  }
+
+  /** Runs `fn` on the state as of commit `seq`. Throws MvccDisabled, ReadSeqFuture. */
+  viewAt<T>(seq: bigint, fn: (tx: ReadTx) => T): T {
+    this.requireMvcc('viewAt');
+    if (typeof seq !== 'bigint' || seq < 0n) {
+      throw hexxlaError('InvalidArgument', 'seq must be a non-negative bigint');
+    }
+    return this.store.view((tx) => {
+      const head = this.store.commitSeq;
+      if (seq > head) {
+        throw hexxlaError('ReadSeqFuture', `seq ${seq} is after the head ${head}`,
+          { seq, head });
+      }
+      return fn(this.readTx(tx, seq));
+    });
+  }
+
+  /** Runs `fn` on the newest commit at or before `timeMs` (empty before the first commit). */
+  viewAtTime<T>(timeMs: number, fn: (tx: ReadTx) => T): T {
+    this.requireMvcc('viewAtTime');
+    if (!Number.isSafeInteger(timeMs)) {
+      throw hexxlaError('InvalidArgument', 'timeMs must be an integer');
+    }
+    return this.store.view((tx) => fn(this.readTx(tx, seqAtTime(tx, timeMs))));
+  }
+
+  /** Seq of the newest commit at or before `timeMs` (0n before the first commit). */
+  seqAtTime(timeMs: number): bigint {
+    this.requireMvcc('seqAtTime');
+    if (!Number.isSafeInteger(timeMs)) {
+      throw hexxlaError('InvalidArgument', 'timeMs must be an integer');
+    }
+    return this.store.view((tx) => seqAtTime(tx, timeMs));
+  }
+
+  /** Runs `fn` at the seq the tag names. Throws SnapshotTagNotFound. */
+  viewAtTag<T>(label: string, fn: (tx: ReadTx) => T): T {
+    this.requireMvcc('viewAtTag');
+    checkLabel(label);
+    return this.store.view((tx) => fn(this.readTx(tx, tagSeq(tx, label))));
+  }
+
+  /**
+   * Pins the head (or `seq`) as a snapshot that stays readable across awaits until released;
+   * pruning keeps every version it can see.
+   */
+  snapshot(seq?: bigint): Snapshot {
+    this.requireMvcc('snapshot');
+    const at = seq ?? this.store.commitSeq;
+    this.viewAt(at, () => undefined); // validates seq (ReadSeqFuture, closed database)
+    const id = ++this.pinCounter;
+    this.pins.set(id, at);
+    return new Snapshot(this, at, () => this.pins.delete(id));
+  }
+
+  /** Seqs that pruning must keep readable: pinned snapshots and snapshot tags. */
+  protectedSeqs(): bigint[] {
+    const tags = this.mvcc ? this.store.view((tx) => listSnapshotTags(tx).map((t) => t.seq)) : [];
+    return [...this.pins.values(), ...tags];
+  }
+
+  /** Pins `seq` for an engine task (compaction, backup); returns the unpin function. */
+  pinSeq(seq: bigint): () => void {
+    const id = ++this.pinCounter;
+    this.pins.set(id, seq);
+    return () => this.pins.delete(id);
+  }
+
+  /** Names the current head seq `label` (overwrites). Returns the seq tagged. */
+  async tagSnapshot(label: string): Promise<bigint> {
+    this.requireMvcc('tagSnapshot');
+    checkLabel(label);
+    return this.store.update((tx) => {
+      const seq = tx.state.commitSeq;
+      putSnapshotTag(tx, label, seq);
+      return seq;
+    });
+  }
+
+  /** Seq of a tag. Throws SnapshotTagNotFound. */
+  snapshotTag(label: string): bigint {
+    this.requireMvcc('snapshotTag');
+    checkLabel(label);
+    return this.store.view((tx) => tagSeq(tx, label));
+  }
+
+  /** Every tag, sorted by label. */
+  listSnapshotTags(): SnapshotTag[] {
+    this.requireMvcc('listSnapshotTags');
+    return this.store.view((tx) => listSnapshotTags(tx));
+  }
+
+  /** Deletes a tag (the data stays). Returns whether it existed. */
+  deleteSnapshotTag(label: string): Promise<boolean> {
+    this.requireMvcc('deleteSnapshotTag');
+    checkLabel(label);
+    return this.store.update((tx) => deleteSnapshotTag(tx, label));
+  }
+
+  /** Cells added, modified and removed between seqs `a` and `b` (a ≤ b). */
+  snapshotDiff(a: bigint, b: bigint): SnapshotDiff {
+    this.requireMvcc('snapshotDiff');
+    return this.store.view((tx) => {
+      const head = this.store.commitSeq;
+      for (const seq of [a, b]) {
+        if (typeof seq !== 'bigint' || seq < 0n) {
+          throw hexxlaError('InvalidArgument', 'seqs must be non-negative bigints');
+        }
+        if (seq > head) {
+          throw hexxlaError('ReadSeqFuture', `seq ${seq} is after the head ${head}`, { seq, head });
+        }
+      }
+      return snapshotDiff(tx, a, b);
+    });
+  }
+
+  /** Head seq, live cell count and versioned row count. */
+  statsMVCC(): MvccStats {
+    this.requireMvcc('statsMVCC');
+    return this.store.view((tx) => mvccStats(tx, this.store.commitSeq));
   }
 
   /**
@@ -55,14 +254,48 @@ export class Database {
    * calls queue and share fsyncs (group commit). Rejects with fn's error (rolled back),
    * DatabaseClosed, DatabasePoisoned (after an fsync failure), or DiskFull (nothing committed).
    */
-  update<T>(fn: (tx: WriteTx) => T): Promise<T> {
-    const limit = this.store.maxValueBytes;
-    return this.store.update((tx) => fn(new WriteTx(tx, limit)));
+  async update<T>(fn: (tx: WriteTx) => T): Promise<T> {
+    const after: (() => void)[] = [];
+    const result = await this.store.update((tx) => {
+      after.length = 0;
+      const ctx = this.writeCtx(tx, after);
+      const value = fn(new WriteTx(tx, this.store.maxValueBytes, ctx));
+      if (this.mvcc && tx.dirty.size > 0) recordCommitTime(tx, ctx.records.writeSeq, ctx.nowMs);
+      return value;
+    });
+    for (const hook of after) {
+      try {
+        hook();
+      } catch (err) {
+        this.hookSet.onHookError?.(err);
+      }
+    }
+    return result;
   }
 
   /** Alias of update (bbolt's name for a write that shares its fsync with others). */
   batch<T>(fn: (tx: WriteTx) => T): Promise<T> {
     return this.update(fn);
+  }
+
+  /** Puts one cell in its own commit. */
+  putCell(input: CellInput): Promise<Cell> {
+    return this.update((tx) => tx.putCell(input));
+  }
+
+  /** The cell at `c` at the head, or undefined. */
+  getCell(c: Coord): Cell | undefined {
+    return this.view((tx) => tx.getCell(c));
+  }
+
+  /** Deletes one cell (with its cascade) in its own commit. */
+  deleteCell(c: Coord): Promise<boolean> {
+    return this.update((tx) => tx.deleteCell(c));
+  }
+
+  /** Puts many cells, `batchSize` per commit, with progress and optional per-item errors. */
+  putCells(inputs: readonly CellInput[], options?: BatchPutOptions): Promise<BatchPutResult> {
+    return runBatchPut(this, inputs, options);
   }
 
   /** Copies the write-ahead log into the primary file and resets the log. */
@@ -94,9 +327,48 @@ export class Database {
   get storage(): Store {
     return this.store;
   }
+
+  private requireMvcc(call: string): void {
+    if (!this.mvcc) {
+      throw hexxlaError('MvccDisabled', `${call} needs MVCC (open a new database with mvcc: true)`,
+        { path: this.path });
+    }
+  }
+
+  private readTx(tx: StoreReadTx, seq: bigint): ReadTx {
+    const ctx: ReadCtx = { records: new RecordReader(tx, this.mvcc, seq) };
+    return new ReadTx(tx, ctx);
+  }
+
+  private writeCtx(tx: StoreWriteTx, after: (() => void)[]): WriteCtx {
+    const nowMs = Math.max(Date.now(), this.lastTimeMs);
+    this.lastTimeMs = nowMs;
+    const changes: Change[] = [];
+    return {
+      records: new RecordWriter(tx, this.mvcc),
+      hooks: this.hookSet,
+      nowMs,
+      ulids: this.ulids,
+      afterCommit: (f) => after.push(f),
+      change: (c) => changes.push(c),
+    };
+  }
+}
+
+function checkLabel(label: string): void {
+  checkKeyString(label, 'snapshot tag label', snapshotLabelBytesMax);
+}
+
+function tagSeq(tx: StoreReadTx, label: string): bigint {
+  const seq = getSnapshotTag(tx, label);
+  if (seq === undefined) {
+    throw hexxlaError('SnapshotTagNotFound', `no snapshot tag "${label}"`, { label });
+  }
+  return seq;
 }
 
 /** Opens or creates the database at `path`. See OpenOptions. */
 export function open(path: string, options?: OpenOptions): Promise<Database> {
   return Database.open(path, options);
 }
+
