@@ -271,7 +271,7 @@ export class WriteTx extends ReadTx {
     return seams.resolveSeam(this.ctx, id, status, note);
   }
 
-  /** Stores raw `value` under raw `key` (both copied). Throws KeyTooLarge, ValueTooLarge, TxClosed. */
+  /** Stores raw `value` under raw `key` (both copied). Throws KeyTooLarge, ValueTooLarge. */
   put(key: Uint8Array, value: Uint8Array): void {
     const k = treeKey(key);
     if (!(value instanceof Uint8Array)) {
