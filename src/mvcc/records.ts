@@ -23,6 +23,11 @@ export interface ScanOptions {
   reverse?: boolean;
   /** Stop after this many live records. */
   limit?: number;
+  /**
+   * Resume after this logical key (exclusive): forward scans start after it, reverse scans end
+   * before it. Paging passes the last key of the previous page.
+   */
+  after?: Uint8Array;
 }
 
 const tombstone = new Uint8Array(0);
@@ -31,6 +36,18 @@ function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
   if (key.length < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
   return true;
+}
+
+/**
+ * The smallest tree key above every version of `logical`. Logical keys are prefix-free within a
+ * family, so no other logical key lies between `logical` and this bound: v1 appends 0x00, v2
+ * appends eight 0xFF (above every seq suffix) and then 0x00.
+ */
+function successorOf(logical: Uint8Array, mvcc: boolean): Uint8Array {
+  const out = new Uint8Array(logical.length + (mvcc ? seqSuffixBytes + 1 : 1));
+  out.set(logical);
+  if (mvcc) out.fill(0xff, logical.length, logical.length + seqSuffixBytes);
+  return out;
 }
 
 /** Reads records as of one commit seq. */
@@ -61,9 +78,16 @@ export class RecordReader {
   *scan(prefix: Uint8Array, opts: ScanOptions = {}): Generator<[Uint8Array, Uint8Array]> {
     const limit = opts.limit ?? Infinity;
     if (limit <= 0) return;
-    const end = prefixEnd(prefix);
-    const range = this.tx.range({ start: prefix, ...(end === undefined ? {} : { end }),
-      reverse: opts.reverse === true });
+    const reverse = opts.reverse === true;
+    let start = prefix;
+    let end = prefixEnd(prefix);
+    if (opts.after !== undefined && reverse) {
+      if (end === undefined || compareBytes(opts.after, end) < 0) end = opts.after;
+    } else if (opts.after !== undefined) {
+      const next = successorOf(opts.after, this.mvcc);
+      if (compareBytes(next, start) > 0) start = next;
+    }
+    const range = this.tx.range({ start, ...(end === undefined ? {} : { end }), reverse });
     if (!this.mvcc) {
       let n = 0;
       for (const entry of range) {

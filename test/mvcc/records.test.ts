@@ -31,11 +31,13 @@ async function openMem(fs: MemoryFileSystem, mvcc: boolean): Promise<Store> {
   return openStore('/m/r.db', { fs, mvcc, walCheckpointBytes: 64 * 1024 });
 }
 
-function readAll(store: Store, mvcc: boolean, seq: bigint, reverse = false, limit?: number) {
+function readAll(store: Store, mvcc: boolean, seq: bigint, reverse = false, limit?: number,
+  after?: Uint8Array) {
   return store.view((tx) => {
     const r = new RecordReader(tx, mvcc, seq);
     const out: Array<[string, string]> = [];
-    const opts = { reverse, ...(limit === undefined ? {} : { limit }) };
+    const opts = { reverse, ...(limit === undefined ? {} : { limit }),
+      ...(after === undefined ? {} : { after }) };
     for (const [k, v] of r.scan(Uint8Array.of(0x10), opts)) out.push([hex(k), hex(v)]);
     return out;
   });
@@ -87,6 +89,12 @@ function verifyAt(store: Store, mvcc: boolean, history: Map<bigint, Model>, rand
     expect(readAll(store, mvcc, s, true)).toEqual(expected(model, true));
     expect(readAll(store, mvcc, s, false, 3)).toEqual(expected(model, false, 3));
     expect(readAll(store, mvcc, s, true, 2)).toEqual(expected(model, true, 2));
+    const pivot = key(rand.int(40));
+    const p = hex(pivot);
+    expect(readAll(store, mvcc, s, false, undefined, pivot))
+      .toEqual(expected(model).filter(([k]) => k > p));
+    expect(readAll(store, mvcc, s, true, 4, pivot))
+      .toEqual(expected(model, true).filter(([k]) => k < p).slice(0, 4));
     store.view((tx) => {
       const r = new RecordReader(tx, mvcc, s);
       for (let i = 0; i < 40; i++) {
