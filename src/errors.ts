@@ -44,6 +44,8 @@ export const errorCodes = [
   'PreconditionFailed',
   /** The operation was cancelled by its caller (AbortSignal, RPC cancel, deadline). */
   'Cancelled',
+  /** A changelog subscriber fell too far behind and was cut off; resume from `resumeSeq`. */
+  'SubscriberLagging',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
