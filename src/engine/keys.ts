@@ -14,6 +14,7 @@
  *   0x12  edge           from coord, to coord, type str versioned
  *   0x13  seam           seam id                        versioned
  *   0x14  seam-by-cells  low coord, high coord, seam id versioned
+ *   0x15  seam-by-cell   coord, seam id                 versioned
  *   0x20  tag            tag str, coord                 versioned
  *   0x21  source         source id str, coord           versioned
  *   0x22  time           week bucket u32, coord         versioned
@@ -65,6 +66,7 @@ export const keyFamilies = {
   edge: 0x12,
   seam: 0x13,
   seamByCells: 0x14,
+  seamByCell: 0x15,
   tag: 0x20,
   source: 0x21,
   time: 0x22,
@@ -96,6 +98,7 @@ export const logicalKeyBytesMax: Readonly<Record<KeyFamily, number>> = {
   edge: 1 + 2 * coordBytes + stringBytesMax,
   seam: 1 + ulidBytes,
   seamByCells: 1 + 2 * coordBytes + ulidBytes,
+  seamByCell: 1 + coordBytes + ulidBytes,
   tag: 1 + stringBytesMax + coordBytes,
   source: 1 + stringBytesMax + coordBytes,
   time: 1 + 4 + coordBytes,
@@ -356,6 +359,31 @@ export function decodeSeamByCellsKey(key: Uint8Array): { low: Coord; high: Coord
     throw hexxlaError('CorruptDatabase', 'seamByCells key: cell pair not in canonical order');
   }
   return { low, high, seamId };
+}
+
+/**
+ * Key of the entry "seam `seamId` touches the cell at `c`": `0x15 ‖ coord ‖ ulid`. A seam has one
+ * entry for each of its two cells, so the seams of a cell (oldest first) are one prefix scan.
+ */
+export function seamByCellKey(c: Coord, seamId: Ulid): Uint8Array {
+  return new KeyWriter(keyFamilies.seamByCell, 1 + coordBytes + ulidBytes)
+    .coord(c, 'coord')
+    .ulid(seamId, 'seamId')
+    .done();
+}
+
+/** Prefix of the seams touching the cell at `c`: `0x15 ‖ coord`. */
+export function seamByCellPrefix(c: Coord): Uint8Array {
+  return coordOnlyKey('seamByCell', c, 'coord');
+}
+
+/** The parts of a seam-by-cell key. Throws `CorruptDatabase`. */
+export function decodeSeamByCellKey(key: Uint8Array): { coord: Coord; seamId: Ulid } {
+  const reader = new KeyReader(key, keyFamilies.seamByCell, 'seamByCell');
+  const coord = reader.coord();
+  const seamId = reader.ulid();
+  reader.end();
+  return { coord, seamId };
 }
 
 // ---------------------------------------------------------------------------------------------

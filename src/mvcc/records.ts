@@ -141,6 +141,8 @@ export class RecordWriter extends RecordReader {
   constructor(
     private readonly writer: StoreWriteTx,
     mvcc: boolean,
+    /** The database's value limit: record values above it are refused with ValueTooLarge. */
+    readonly maxValueBytes = Infinity,
   ) {
     super(writer, mvcc, writer.state.commitSeq + 1n);
   }
@@ -154,6 +156,10 @@ export class RecordWriter extends RecordReader {
   put(logical: Uint8Array, value: Uint8Array): void {
     if (value.length === 0) {
       throw hexxlaError('InvalidArgument', 'record values must not be empty');
+    }
+    if (value.length > this.maxValueBytes) {
+      throw hexxlaError('ValueTooLarge', `a record of ${value.length} bytes exceeds the database ` +
+        `limit of ${this.maxValueBytes}`, { bytes: value.length, limit: this.maxValueBytes });
     }
     if (this.mvcc) this.writer.putOwnedKey(withSeq(logical, this.writeSeq), value);
     else this.writer.put(logical, value);

@@ -33,6 +33,7 @@ import {
   decodeEmbeddingKey,
   decodeFacetKey,
   decodeMetaKey,
+  decodeSeamByCellKey,
   decodeSeamByCellsKey,
   decodeSeamKey,
   decodeSeamSourceKey,
@@ -53,6 +54,8 @@ import {
   logicalKeyBytesMax,
   metaKey,
   prefixEnd,
+  seamByCellKey,
+  seamByCellPrefix,
   seamByCellsKey,
   seamByCellsPrefix,
   seamKey,
@@ -137,6 +140,7 @@ const coordSpec = (name: 'cell' | 'embedding', encode: (c: Coord) => Uint8Array,
 type Facet = { coord: Coord; facetId: FacetId };
 type EdgeParts = { from: Coord; to: Coord; relationType: string };
 type Pair = { low: Coord; high: Coord; seamId: Uint8Array };
+type Touching = { coord: Coord; seamId: Uint8Array };
 type Tagged = { tag: string; coord: Coord };
 type Sourced = { sourceId: string; coord: Coord };
 type Bucketed = { bucket: number; coord: Coord };
@@ -188,6 +192,17 @@ const specs: readonly AnySpec[] = [
     prefixes: [{
       of: (v) => seamByCellsPrefix(v.low, v.high),
       covers: (p, v) => coordsEqual(p.low, v.low) && coordsEqual(p.high, v.high),
+    }],
+  }),
+  defineFamily<Touching>({
+    name: 'seamByCell',
+    arb: fc.record({ coord: coordArb, seamId: ulidArb }),
+    smallArb: fc.record({ coord: smallCoord, seamId: smallUlid }),
+    encode: (v) => seamByCellKey(v.coord, v.seamId),
+    decode: decodeSeamByCellKey,
+    model: (v) => [packCoord(v.coord), v.seamId],
+    prefixes: [{
+      of: (v) => seamByCellPrefix(v.coord), covers: (p, v) => coordsEqual(p.coord, v.coord),
     }],
   }),
   defineFamily<Tagged>({
@@ -286,8 +301,8 @@ describe('key families', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).not.toContain(0x00);
     expect(keyFamilies).toEqual({
-      cell: 0x10, facet: 0x11, edge: 0x12, seam: 0x13, seamByCells: 0x14, tag: 0x20,
-      source: 0x21, time: 0x22, seamSource: 0x23, seamTime: 0x24, embedding: 0x30,
+      cell: 0x10, facet: 0x11, edge: 0x12, seam: 0x13, seamByCells: 0x14, seamByCell: 0x15,
+      tag: 0x20, source: 0x21, time: 0x22, seamSource: 0x23, seamTime: 0x24, embedding: 0x30,
       timeline: 0x40, snapshotTag: 0x41, meta: 0xf0,
     });
     for (const [name, id] of Object.entries(keyFamilies)) {
@@ -383,6 +398,8 @@ describe('key layouts', () => {
     expect(hex(facetKey(c, 2))).toBe('11' + '0000000000000000000000000000000e' + '02');
     expect(hex(timeIndexKey(2870, c))).toBe('22' + '80000b36' + '0000000000000000000000000000000e');
     expect(hex(timelineKey(1, 2n))).toBe('40' + '0000000000000001' + '0000000000000002');
+    expect(hex(seamByCellKey(c, new Uint8Array(16).fill(0xab)))).toBe(
+      '15' + '0000000000000000000000000000000e' + 'ab'.repeat(16));
   });
 
   it('reaches but never exceeds the documented maxima, seq suffix included', () => {
@@ -391,6 +408,7 @@ describe('key layouts', () => {
     const longest: Record<KeyFamily, Uint8Array> = {
       cell: cellKey(c), facet: facetKey(c, 5), edge: edgeKey(c, c, s128),
       seam: seamKey(new Uint8Array(16)), seamByCells: seamByCellsKey(c, c, new Uint8Array(16)),
+      seamByCell: seamByCellKey(c, new Uint8Array(16)),
       tag: tagIndexKey(s128, c), source: sourceIndexKey(s128, c),
       time: timeIndexKey(0, c), seamSource: seamSourceKey(s128, new Uint8Array(16)),
       seamTime: seamTimeKey(0, new Uint8Array(16)), embedding: embeddingKey(c),
@@ -560,6 +578,8 @@ describe('invalid key input', () => {
       if (b !== undefined) expectErrorCode(() => edgePrefix(c, b), 'InvalidCoordinate');
       expectErrorCode(() => seamByCellsKey(c, b, id), 'InvalidCoordinate');
       expectErrorCode(() => seamByCellsPrefix(b, c), 'InvalidCoordinate');
+      expectErrorCode(() => seamByCellKey(b, id), 'InvalidCoordinate');
+      expectErrorCode(() => seamByCellPrefix(b), 'InvalidCoordinate');
       expectErrorCode(() => tagIndexKey('t', b), 'InvalidCoordinate');
       expectErrorCode(() => sourceIndexKey('s', b), 'InvalidCoordinate');
       expectErrorCode(() => timeIndexKey(0, b), 'InvalidCoordinate');
@@ -574,6 +594,7 @@ describe('invalid key input', () => {
     for (const bad of [new Uint8Array(15), new Uint8Array(17), 'x' as unknown as Uint8Array]) {
       expectErrorCode(() => seamKey(bad), 'InvalidArgument');
       expectErrorCode(() => seamByCellsKey(c, c, bad), 'InvalidArgument');
+      expectErrorCode(() => seamByCellKey(c, bad), 'InvalidArgument');
       expectErrorCode(() => seamSourceKey('s', bad), 'InvalidArgument');
       expectErrorCode(() => seamTimeKey(0, bad), 'InvalidArgument');
     }
@@ -607,6 +628,9 @@ describe('malformed stored keys', () => {
     const swapped =
       Uint8Array.of(0x14, ...packCoord(coord(5, 5)), ...packCoord(c), ...new Uint8Array(16));
     expectErrorCode(() => decodeSeamByCellsKey(swapped), 'CorruptDatabase');
+    const touching = seamByCellKey(c, new Uint8Array(16));
+    expectErrorCode(() => decodeSeamByCellKey(touching.subarray(0, 32)), 'CorruptDatabase');
+    expectErrorCode(() => decodeSeamByCellKey(Uint8Array.of(...touching, 0)), 'CorruptDatabase');
     const farBucket = timeIndexKey(0, c);
     farBucket[1] = 0xff;
     expectErrorCode(() => decodeTimeIndexKey(farBucket), 'CorruptDatabase');
