@@ -167,16 +167,22 @@ export function putCell(ctx: WriteCtx, input: CellInput): Cell {
   const old = stored === undefined ? undefined : decodeCell(stored);
   const cell = buildCell(ctx, input, old);
   const value = encodeCell(cell);
+  const rawFacet = facets.encodeRawFacet(ctx, cell);
+  // Both records are checked against the value limit before the first write, so a too-large
+  // cell leaves nothing behind (facet 0 is a little larger than a cell without tags).
+  const limit = ctx.records.maxValueBytes;
+  const bytes = Math.max(value.length, rawFacet.length);
+  if (bytes > limit) {
+    throw hexxlaError('ValueTooLarge', `the cell encodes to ${bytes} bytes, over the database ` +
+      `limit of ${limit}`, { bytes, limit });
+  }
   ctx.hooks.validateCell?.(cell);
-  // Record writes do not enforce max_value_bytes yet (src/mvcc/records.ts). Once they do, the
-  // sizes of this value and of facet 0 must be checked here, before the first write, so that a
-  // too-large cell still leaves nothing behind.
   ctx.records.put(key, value);
   const before = old === undefined ? new Map<string, Uint8Array>() : indexKeys(old);
   const after = indexKeys(cell);
   for (const [id, k] of before) if (!after.has(id)) ctx.records.delete(k);
   for (const [id, k] of after) if (!before.has(id)) ctx.records.put(k, indexEntry);
-  facets.writeRawFacet(ctx, cell);
+  facets.writeRawFacet(ctx, cell, rawFacet);
   ctx.change({ op: 'putCell', key, value });
   const hook = ctx.hooks.afterPutCell;
   if (hook !== undefined) ctx.afterCommit(() => hook(cell));

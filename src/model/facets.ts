@@ -181,8 +181,14 @@ export function updateFacet(ctx: WriteCtx, c: Coord, id: FacetId, content: strin
  * Writes facet 0 of `cell`: its raw content verbatim, hashed, rotated now. Called by putCell on
  * every put and re-put (after it validated the cell); records no change of its own.
  */
-export function writeRawFacet(ctx: WriteCtx, cell: Cell): void {
-  writeFacet(ctx, cell.coord, {
+export function writeRawFacet(ctx: WriteCtx, cell: Cell,
+  value: Uint8Array = encodeRawFacet(ctx, cell)): void {
+  ctx.records.put(facetKey(cell.coord, facetIds.raw), value);
+}
+
+/** The encoded facet 0 of `cell` (putCell checks its size before writing anything). */
+export function encodeRawFacet(ctx: WriteCtx, cell: Cell): Uint8Array {
+  return encodeFacet({
     id: facetIds.raw,
     derivedContent: cell.rawContent,
     derivationHash: contentHash(cell.rawContent),

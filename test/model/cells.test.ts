@@ -74,6 +74,34 @@ describe.each([false, true])('cells (mvcc %s)', (mvcc) => {
     expect(tmp.db.view((tx) => tx.listCells())).toEqual([expected]);
   });
 
+  it('refuses a cell over the value limit (or whose facet 0 is) and writes nothing', async () => {
+    const tmp = await tmpDb.open({ mvcc, maxValueBytes: 512 });
+    const limit = tmp.db.maxValueBytes();
+    // Random-looking content does not compress, so the encoded size follows its length.
+    const noise = (n: number): string =>
+      Array.from({ length: n }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 90))).join('');
+    await expect(tmp.db.update((tx) => tx.putCell({ coord: a, rawContent: noise(limit) })))
+      .rejects.toMatchObject({ code: 'ValueTooLarge' });
+    // Just under the limit for the cell record, but facet 0 (a few bytes larger) is over it.
+    let n = limit - 60;
+    while (n < limit) {
+      const ok = await tmp.db.update((tx) => {
+        try {
+          tx.putCell({ coord: b, rawContent: noise(n) });
+          return true;
+        } catch (err) {
+          expect(isHexxlaError(err, 'ValueTooLarge')).toBe(true);
+          return false;
+        }
+      });
+      if (!ok) break;
+      n++;
+    }
+    expect(n).toBeLessThan(limit);
+    expect(tmp.db.getCell(a)).toBeUndefined();
+    expect(tmp.db.view((tx) => tx.getCell(b)?.rawContent.length)).toBe(n - 1);
+  });
+
   it('keeps every given field and does not share the caller\'s objects', async () => {
     const tmp = await tmpDb.open({ mvcc });
     const tags = ['x', 'y'];
