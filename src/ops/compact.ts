@@ -1,0 +1,345 @@
+/**
+ * Compaction (SPEC §8): copy the live content of a database into a new, packed file.
+ *
+ * The copy is of one consistent snapshot, seq S (the head when compaction starts):
+ * - Format v2 (MVCC): S is pinned (`pinSeq`, so pruning keeps what a reader at S needs) and the
+ *   tree is copied in bounded chunks, each one synchronous read of the newest commit resuming
+ *   after the last key copied, with the event loop free between chunks (writers continue). What
+ *   a chunk sees beyond S is filtered out: versions with seq > S in the versioned families
+ *   (0x10–0x3F), timeline entries (0x40) with seq > S and snapshot tags (0x41) naming a seq > S.
+ *   Versions ≤ S never change once written, so the result reads exactly like the source at S
+ *   and at every earlier seq whose versions were not pruned meanwhile (a prune that runs during
+ *   the copy may drop shadowed history below S from chunks not yet copied; reads at S and at
+ *   pinned or tagged seqs are unaffected). Unversioned keys (raw user keys 0x00, engine meta
+ *   0xF0, and a tag re-pointed during the copy) are copied as each chunk sees them: they have no
+ *   history, so there is no "as of S" to honour.
+ * - Format v1: no versions to filter, so the whole tree is copied in ONE synchronous read. That
+ *   is consistent, but blocks the event loop for the copy (about the time of a full scan).
+ * - Offline (`compactFile`): the only handle is ours, so both formats are copied in chunks.
+ *
+ * The destination inherits format version, MVCC flag, page size, max value bytes, reserve bytes,
+ * embedding settings and encryption parameters; it gets a new file id, an empty freelist, and
+ * commit seq/time = S's, so MVCC reads at S work and later commits continue the numbering. It is
+ * written as `<dest>.compacting`, fsynced, renamed to `dest` and the directory fsynced; a stale
+ * `<dest>-wal` is removed first (it would not pair with the new file). Cancellation (AbortSignal)
+ * or any failure removes the partial file. The changelog is not carried over (SPEC §7).
+ *
+ * Encrypted sources are refused (UnsupportedFormat) until page sealing exists in src/storage.
+ */
+import { dirname, resolve } from 'node:path';
+import { hexxlaError, ioError, isHexxlaError } from '../errors.js';
+import {
+  decodeSnapshotTagKey, decodeTimelineKey, isVersionedFamily, keyFamilies, splitSeq,
+} from '../engine/keys.js';
+import { getSnapshotTag } from '../mvcc/snapshot-tags.js';
+import { BulkBuilder } from '../storage/bulk-build.js';
+import type { BulkBuildResult } from '../storage/bulk-build.js';
+import type { FileSystem, StorageFile } from '../storage/file.js';
+import { nodeFileSystem } from '../storage/file.js';
+import { headerFlagEncrypted } from '../storage/header.js';
+import { openStore } from '../storage/open-store.js';
+import type { Store } from '../storage/store.js';
+import type { StoreOptions } from '../storage/store-options.js';
+import type { StoreReadTx } from '../storage/tx.js';
+import { estimateEntries } from './estimate.js';
+import { removeQuietly, renameFile, syncFile, syncParent, toHex } from './files.js';
+
+/** What compaction reads: a Database satisfies it (`storage`, `pinSeq`). */
+export interface CopySource {
+  readonly storage: Store;
+  /** Pins a seq against pruning for the copy; returns the unpin function. */
+  pinSeq?(seq: bigint): () => void;
+}
+
+export interface CompactProgress {
+  /** Tree entries read from the source so far (copied or skipped as newer than the snapshot). */
+  entriesRead: number;
+  /** Entries written to the destination so far. */
+  entriesCopied: number;
+  /** Estimated entries in the source (from its tree shape; a hint, not an exact total). */
+  entriesEstimated: number;
+  /** Bytes of destination pages written so far. */
+  bytesWritten: number;
+}
+
+export interface CompactOptions {
+  /** Cancels the copy: the partial destination is removed and `Cancelled` is thrown. */
+  signal?: AbortSignal;
+  /** Called after every chunk (and once at the end). Must not throw. */
+  onProgress?: (progress: CompactProgress) => void;
+  /** File system of the destination (default node:fs; compactFile also reads the source). */
+  fs?: FileSystem;
+  /** Entries per synchronous step of a chunked copy (default 4096). */
+  chunkEntries?: number;
+  /**
+   * Awaited between chunks of a chunked copy (default: one event-loop turn). Use it to throttle
+   * the copy (e.g. sleep to cap its I/O rate) or to let a caller's work finish between chunks.
+   */
+  pace?: () => Promise<void>;
+}
+
+/** Options of the offline compaction: how to open the source, plus the copy options. */
+export interface CompactFileOptions extends CompactOptions {
+  /**
+   * Options for opening the source (cache size, and credentials once encryption exists). `fs`
+   * and `create` are taken from the copy options (the source must exist).
+   */
+  open?: Omit<StoreOptions, 'fs' | 'create'>;
+}
+
+export interface CompactResult {
+  /** The destination path. */
+  path: string;
+  /** The snapshot copied: the destination's commit seq and time. */
+  commitSeq: bigint;
+  commitTimeMs: bigint;
+  formatVersion: number;
+  entries: number;
+  /** Entries the chunks saw that were newer than the snapshot and left out. */
+  entriesSkipped: number;
+  pageCount: number;
+  /** Destination size in bytes, and the source's primary size when the copy started. */
+  bytes: number;
+  sourceBytes: number;
+  /** The destination's new file id (hex); a backup calls it the pair id. */
+  fileId: string;
+}
+
+/** Default entries per chunk: ~4k entries is ~1–3 ms of work, short enough for writers. */
+export const compactChunkEntriesDefault = 4096;
+
+type Keep = (tx: StoreReadTx, key: Uint8Array) => boolean;
+
+/**
+ * Compacts the open database `source` into a new file at `dest` while writers continue (see the
+ * module comment for the consistency rules). Throws PreconditionFailed when `dest` exists or is
+ * the source, UnsupportedFormat for an encrypted source, Cancelled, DatabaseClosed, IoError,
+ * DiskFull.
+ */
+export async function compactDatabase(source: CopySource, dest: string,
+  options: CompactOptions = {}): Promise<CompactResult> {
+  const store = source.storage;
+  const chunked = store.identity.formatVersion >= 2;
+  return compactStore(store, dest, options, { chunked, pin: (seq) => source.pinSeq?.(seq) });
+}
+
+/**
+ * Compacts the closed database at `src` into `dest` (offline): opens it (recovering its log),
+ * copies in chunks, closes it. Same errors as compactDatabase, plus NotFound for a missing source.
+ */
+export async function compactFile(src: string, dest: string,
+  options: CompactFileOptions = {}): Promise<CompactResult> {
+  checkDestination(src, dest);
+  const store = await openStore(src, { ...options.open, fs: options.fs ?? nodeFileSystem,
+    create: false });
+  try {
+    return await compactStore(store, dest, options, { chunked: true, pin: () => undefined });
+  } finally {
+    await store.close();
+  }
+}
+
+function checkDestination(src: string, dest: string): void {
+  if (typeof dest !== 'string' || dest.length === 0) {
+    throw hexxlaError('InvalidArgument', 'the destination path must be a non-empty string');
+  }
+  if (resolve(src) === resolve(dest)) {
+    throw hexxlaError('PreconditionFailed', 'the destination is the source database',
+      { path: dest });
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, dest: string): void {
+  if (signal?.aborted === true) {
+    throw hexxlaError('Cancelled', 'compaction was cancelled; the partial file was removed',
+      { path: dest });
+  }
+}
+
+/** How compactStore reads: in chunks or in one view, and how it pins the snapshot's seq. */
+export interface CompactMode {
+  chunked: boolean;
+  pin: (seq: bigint) => (() => void) | undefined;
+}
+
+/**
+ * The copy shared by the online and offline paths (and backups): compacts `store` into `dest`.
+ * `mode.chunked` false copies in one synchronous read (v1 online); true in chunks, which is
+ * consistent only for MVCC (with filtering) or when no one else writes (offline).
+ */
+export async function compactStore(store: Store, dest: string, options: CompactOptions,
+  mode: CompactMode): Promise<CompactResult> {
+  const { chunked, pin } = mode;
+  const fs = options.fs ?? nodeFileSystem;
+  checkDestination(store.path, dest);
+  throwIfAborted(options.signal, dest);
+  if ((store.identity.flags & headerFlagEncrypted) !== 0) {
+    throw hexxlaError('UnsupportedFormat', 'compaction of encrypted databases is not supported ' +
+      'yet', { path: store.path });
+  }
+  if (fs.exists(dest)) {
+    throw hexxlaError('PreconditionFailed', 'the destination already exists', { path: dest });
+  }
+  const chunkEntries = options.chunkEntries ?? compactChunkEntriesDefault;
+  if (!Number.isSafeInteger(chunkEntries) || chunkEntries < 1) {
+    throw hexxlaError('InvalidArgument', 'chunkEntries must be a positive integer');
+  }
+  // Seq, time and the source size are read in one synchronous step: they describe one commit.
+  const commitSeq = store.commitSeq;
+  const commitTimeMs = store.commitTimeMs;
+  const sourceBytes = store.stats().pageCount * store.pageSize;
+  const mvcc = store.identity.formatVersion >= 2;
+  const unpin = mvcc ? pin(commitSeq) : undefined;
+  const tmp = `${dest}.compacting`;
+  let file: StorageFile | null = null;
+  try {
+    file = createTemp(fs, tmp);
+    const builder = new BulkBuilder(file, store.identity);
+    const keep = mvcc ? keepAtSeq(commitSeq) : () => true;
+    const copy = new ChunkCopy(store, builder, keep, options, chunkEntries);
+    const skipped = await copy.run(chunked, dest);
+    const built = builder.finish({ commitSeq, commitTimeMs });
+    await syncFile(file);
+    file.close();
+    file = null;
+    throwIfAborted(options.signal, dest);
+    await publish(fs, tmp, dest);
+    return resultOf(dest, store, built, { commitSeq, commitTimeMs, sourceBytes, skipped });
+  } catch (err) {
+    file?.close();
+    removeQuietly(fs, tmp);
+    if (options.signal?.aborted === true && !isHexxlaError(err, 'Cancelled')) {
+      throw hexxlaError('Cancelled', 'compaction was cancelled; the partial file was removed',
+        { path: dest }, err);
+    }
+    throw err;
+  } finally {
+    unpin?.();
+  }
+}
+
+function createTemp(fs: FileSystem, tmp: string): StorageFile {
+  try {
+    fs.mkdirp(dirname(tmp));
+    removeQuietly(fs, tmp);
+    return fs.open(tmp, { create: true });
+  } catch (err) {
+    throw ioError('create', tmp, err);
+  }
+}
+
+/**
+ * Renames the synced temp file into place. A `<dest>-wal` left by an earlier database of that
+ * name is removed durably first: paired with the new file it would make open fail.
+ */
+async function publish(fs: FileSystem, tmp: string, dest: string): Promise<void> {
+  if (fs.exists(dest)) {
+    throw hexxlaError('PreconditionFailed', 'the destination appeared during compaction',
+      { path: dest });
+  }
+  const staleWal = `${dest}-wal`;
+  if (fs.exists(staleWal)) {
+    try {
+      fs.remove(staleWal);
+    } catch (err) {
+      throw ioError('remove', staleWal, err);
+    }
+    await syncParent(fs, staleWal);
+  }
+  renameFile(fs, tmp, dest);
+  await syncParent(fs, dest);
+}
+
+interface SnapshotFacts {
+  commitSeq: bigint;
+  commitTimeMs: bigint;
+  sourceBytes: number;
+  skipped: number;
+}
+
+function resultOf(dest: string, store: Store, built: BulkBuildResult,
+  facts: SnapshotFacts): CompactResult {
+  return {
+    path: dest, commitSeq: facts.commitSeq, commitTimeMs: facts.commitTimeMs,
+    formatVersion: store.identity.formatVersion, entries: built.entries,
+    entriesSkipped: facts.skipped, pageCount: built.pageCount, bytes: built.bytes,
+    sourceBytes: facts.sourceBytes, fileId: toHex(built.fileId),
+  };
+}
+
+/** The MVCC filter: keep what a reader at `seq` can see or needs (module comment). */
+export function keepAtSeq(seq: bigint): Keep {
+  return (tx, key) => {
+    const family = key[0] ?? 0;
+    if (isVersionedFamily(family)) return splitSeq(key).seq <= seq;
+    if (family === keyFamilies.timeline) return decodeTimelineKey(key).seq <= seq;
+    if (family === keyFamilies.snapshotTag) {
+      // The tag's value encoding belongs to mvcc/snapshot-tags.ts: ask it for the seq.
+      const tagged = getSnapshotTag(tx, decodeSnapshotTagKey(key));
+      return tagged !== undefined && tagged <= seq;
+    }
+    return true;
+  };
+}
+
+/** The smallest key after `key`: `key ‖ 0x00`. */
+function successor(key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(key.length + 1);
+  out.set(key);
+  return out;
+}
+
+/** Copies the tree into the builder, in one read or in chunks. */
+class ChunkCopy {
+  private after: Uint8Array | null = null;
+  private read = 0;
+  private skipped = 0;
+  private estimated = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly builder: BulkBuilder,
+    private readonly keep: Keep,
+    private readonly options: CompactOptions,
+    private readonly chunkEntries: number,
+  ) {}
+
+  /** Runs the copy; returns the number of entries skipped. */
+  async run(chunked: boolean, dest: string): Promise<number> {
+    for (;;) {
+      throwIfAborted(this.options.signal, dest);
+      const done = this.store.view((tx) => {
+        if (this.read === 0) this.estimated = estimateEntries(tx);
+        return this.step(tx, chunked ? this.chunkEntries : Infinity);
+      });
+      if (done) break;
+      await (this.options.pace?.() ?? new Promise(setImmediate));
+    }
+    this.estimated = this.read;
+    this.report();
+    return this.skipped;
+  }
+
+  /** Copies up to `limit` entries after the last one; true when the tree is exhausted. */
+  private step(tx: StoreReadTx, limit: number): boolean {
+    const start = this.after === null ? undefined : successor(this.after);
+    let n = 0;
+    for (const [key, value] of tx.range(start === undefined ? {} : { start })) {
+      this.after = key;
+      if (this.keep(tx, key)) this.builder.add(key, value);
+      else this.skipped++;
+      this.read++;
+      if (this.read % this.chunkEntries === 0) this.report();
+      if (++n >= limit) return false;
+    }
+    return true;
+  }
+
+  private report(): void {
+    this.options.onProgress?.({
+      entriesRead: this.read, entriesCopied: this.builder.entries,
+      entriesEstimated: Math.max(this.estimated, this.read),
+      bytesWritten: this.builder.bytesWritten,
+    });
+  }
+}

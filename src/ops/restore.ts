@@ -1,0 +1,93 @@
+/**
+ * Restore (SPEC §9): put a backup's primary and log back as a database, refusing sets that are
+ * incomplete or do not belong together.
+ *
+ * Refusals are `PreconditionFailed` with `context.reason` (manifest-missing, manifest-invalid,
+ * file-missing, size-mismatch, hash-mismatch, pair-mismatch, destination-exists): the backup set
+ * does not meet the precondition of a restore. `CorruptDatabase` stays reserved for opening a
+ * live database; nothing here is written before every check passed, and a refused restore
+ * changes nothing at the destination.
+ *
+ * Steps: manifest, sizes and hashes, pairing (primary header ↔ manifest ↔ WAL header); copy
+ * both files to `<to>.restoring` / `<to>-wal.restoring` while hashing the bytes written (they
+ * must match the manifest again: what is checked is what lands), fsync; with `force`, remove the
+ * old `<to>-wal` and `<to>-changelog` (they belong to the database being replaced; a changelog
+ * would describe commits the restored primary never had) and fsync the directory; rename the
+ * primary, then the log, and fsync the directory. A crash between the two renames leaves the
+ * restored primary without a log, which opens (the backup's log holds no commits).
+ */
+import { dirname, join } from 'node:path';
+import { hexxlaError } from '../errors.js';
+import type { FileSystem } from '../storage/file.js';
+import { nodeFileSystem } from '../storage/file.js';
+import { copyFileDigest, removeQuietly, renameFile, syncParent } from './files.js';
+import {
+  checkFiles, checkPair, fileOf, isProblem, loadManifest, problemError,
+} from './manifest.js';
+import type { BackupManifest } from './manifest.js';
+
+export interface RestoreOptions {
+  /** Replace an existing database at the destination (default false: refuse). */
+  force?: boolean;
+  fs?: FileSystem;
+}
+
+export interface RestoreResult {
+  path: string;
+  commitSeq: bigint;
+  pairId: string;
+}
+
+/**
+ * Restores the backup in `fromDir` to the database path `toPath` (and `<toPath>-wal`). Throws
+ * PreconditionFailed (see the module comment), NotFound, IoError, DiskFull.
+ */
+export async function restore(fromDir: string, toPath: string,
+  options: RestoreOptions = {}): Promise<RestoreResult> {
+  const fs = options.fs ?? nodeFileSystem;
+  if (typeof toPath !== 'string' || toPath.length === 0) {
+    throw hexxlaError('InvalidArgument', 'the destination path must be a non-empty string');
+  }
+  const manifest = loadManifest(fs, fromDir);
+  if (isProblem(manifest)) throw problemError(manifest, fromDir);
+  const problems = [...checkFiles(fs, fromDir, manifest)];
+  if (problems.length === 0) problems.push(...checkPair(fs, fromDir, manifest));
+  if (problems[0] !== undefined) throw problemError(problems[0], fromDir);
+  const targets = [toPath, `${toPath}-wal`];
+  if (options.force !== true && targets.some((p) => fs.exists(p))) {
+    throw hexxlaError('PreconditionFailed', 'a database exists at the destination (use force ' +
+      'to replace it)', { path: toPath, reason: 'destination-exists' });
+  }
+  fs.mkdirp(dirname(toPath));
+  await copyChecked(fs, fromDir, toPath, manifest);
+  if (options.force === true) {
+    for (const stale of [`${toPath}-wal`, `${toPath}-changelog`]) removeQuietly(fs, stale);
+    await syncParent(fs, toPath);
+  }
+  renameFile(fs, `${toPath}.restoring`, toPath);
+  renameFile(fs, `${toPath}-wal.restoring`, `${toPath}-wal`);
+  await syncParent(fs, toPath);
+  return { path: toPath, commitSeq: BigInt(manifest.commitSeq), pairId: manifest.pairId };
+}
+
+/** Copies both files to their `.restoring` names, comparing what was written with the manifest. */
+async function copyChecked(fs: FileSystem, fromDir: string, toPath: string,
+  manifest: BackupManifest): Promise<void> {
+  const plan = [
+    { file: fileOf(manifest, 'primary'), to: `${toPath}.restoring` },
+    { file: fileOf(manifest, 'wal'), to: `${toPath}-wal.restoring` },
+  ];
+  try {
+    for (const { file, to } of plan) {
+      removeQuietly(fs, to);
+      const d = await copyFileDigest(fs, join(fromDir, file.name), to);
+      if (d.bytes !== file.bytes || d.sha256 !== file.sha256) {
+        throw problemError({ reason: 'hash-mismatch', message: `${file.name} changed while ` +
+          'it was being restored' }, fromDir);
+      }
+    }
+  } catch (err) {
+    for (const { to } of plan) removeQuietly(fs, to);
+    throw err;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Helpers of the operations tests (white-box: they drive the storage layer directly).
+ *
+ * Why white-box: the MVCC record API of Database (timeline, tags, cells) is being implemented in
+ * parallel, so MVCC databases are built here at the store level, writing versions through the
+ * same RecordWriter the engine uses (`logical ‖ inverted seq` keys, empty value = tombstone) and
+ * timeline entries with the engine's key layout. Reads "as of seq" use RecordReader, the code
+ * Database.viewAt runs.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { encodeCell } from '../../src/engine/codec.js';
+import { cellKey, familyPrefix, timelineKey } from '../../src/engine/keys.js';
+import { RecordReader, RecordWriter } from '../../src/mvcc/records.js';
+import { checkStore } from '../../src/storage/check.js';
+import { openStore } from '../../src/storage/open-store.js';
+import type { Store } from '../../src/storage/store.js';
+import type { StoreOptions } from '../../src/storage/store-options.js';
+import type { CopySource } from '../../src/ops/compact.js';
+
+/** A fresh real directory under the OS temp dir; removed by `cleanup`. */
+export function tempDir(tag: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `hexxla-ops-${tag}-`));
+}
+
+export function cleanup(...dirs: string[]): void {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+}
+
+/** Deterministic bytes: `n` bytes seeded by `seed` (compressible when `text`). */
+export function bytesOf(seed: number, n: number, text = false): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = text ? 97 + (x % 6) : x & 0xff;
+  }
+  return out;
+}
+
+/** A store plus the CopySource view compaction takes (with a pin registry like Database's). */
+export interface MvccHandle {
+  store: Store;
+  source: CopySource;
+  pins: Set<bigint>;
+}
+
+export async function openMvccStore(file: string, options: StoreOptions = {}): Promise<MvccHandle> {
+  const store = await openStore(file, { mvcc: true, ...options });
+  const pins = new Set<bigint>();
+  const source: CopySource = {
+    storage: store,
+    pinSeq: (seq) => {
+      pins.add(seq);
+      return () => pins.delete(seq);
+    },
+  };
+  return { store, source, pins };
+}
+
+/** Cell logical key number `i` (coordinates along a line). */
+export function cellLogical(i: number): Uint8Array {
+  return cellKey({ q: i, r: -i });
+}
+
+/**
+ * The encoded cell number `i` whose content is `content` (as text, so the health check decodes
+ * it): no tags, source or validity, so it needs no index entries.
+ */
+export function cellValue(i: number, content: Uint8Array): Uint8Array {
+  return encodeCell({
+    coord: { q: i, r: -i }, rawContent: Buffer.from(content).toString('base64'), tags: [],
+    provenance: { sourceId: '', confidence: 1, createdAtMs: 1, updatedAtMs: 1 },
+    validity: {}, activeFacetId: 0,
+  });
+}
+
+/**
+ * One MVCC commit: puts (a cell whose content derives from value) or deletes (null) cell
+ * versions, a timeline entry, and raw keys.
+ * Returns the commit's seq.
+ */
+export async function mvccCommit(store: Store, cells: ReadonlyMap<number, Uint8Array | null>,
+  raw: ReadonlyMap<string, Uint8Array> = new Map()): Promise<bigint> {
+  return store.update((tx) => {
+    const w = new RecordWriter(tx, true);
+    for (const [i, value] of cells) {
+      if (value === null) w.delete(cellLogical(i));
+      else w.put(cellLogical(i), cellValue(i, value));
+    }
+    for (const [k, v] of raw) tx.put(Uint8Array.of(0, ...Buffer.from(k)), v);
+    tx.put(timelineKey(1_700_000_000_000 + Number(w.writeSeq), w.writeSeq), Uint8Array.of(1));
+    return w.writeSeq;
+  });
+}
+
+/** Every live cell at `seq`, as hex key → hex value (what viewAt(seq) would list). */
+export function cellsAt(store: Store, seq: bigint): Map<string, string> {
+  return store.view((tx) => {
+    const out = new Map<string, string>();
+    for (const [k, v] of new RecordReader(tx, true, seq).scan(familyPrefix('cell'))) {
+      out.set(Buffer.from(k).toString('hex'), Buffer.from(v).toString('hex'));
+    }
+    return out;
+  });
+}
+
+/** Every tree entry as [hex key, hex value], optionally filtered. */
+export function treeEntries(store: Store,
+  keep: (key: Uint8Array) => boolean = () => true): [string, string][] {
+  return store.view((tx) => {
+    const out: [string, string][] = [];
+    for (const [k, v] of tx.range()) {
+      if (keep(k)) out.push([Buffer.from(k).toString('hex'), Buffer.from(v).toString('hex')]);
+    }
+    return out;
+  });
+}
+
+/** Structural check with values inflated; returns the error lines (empty when fine). */
+export function checkErrors(store: Store): string[] {
+  return checkStore(store, { verifyValues: true }).errors;
+}
+
+export function fileBytes(file: string): number {
+  return fs.statSync(file).size;
+}
