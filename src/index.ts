@@ -22,8 +22,22 @@ export type {
   ListOptions, RecordHooks, RingCell, SeamInput, WalkOptions,
 } from './model/types.js';
 export { cellTemplates, type TemplateOptions } from './model/templates.js';
+export { contentHash } from './model/facets.js';
 export { changeOps, type ChangeOp } from './model/context.js';
 export type { MvccStats, SnapshotDiff } from './mvcc/diff.js';
+export type { HealthOptions, HealthReport } from './model/health.js';
+export {
+  compactFile, type CompactFileOptions, type CompactOptions, type CompactProgress,
+  type CompactResult,
+} from './ops/compact.js';
+export { backupFile, type BackupOptions, type BackupResult } from './ops/backup.js';
+export { verifyBackup, type VerifyOptions, type VerifyReport } from './ops/verify.js';
+export { restore, type RestoreOptions, type RestoreResult } from './ops/restore.js';
+export type { BackupManifest } from './ops/manifest.js';
+export {
+  PruneScheduler, type PruneSchedulerStats, type PruneTickResult,
+} from './mvcc/prune-scheduler.js';
+export { pruneProfiles, type PruneProfile, type PruneProfileName } from './mvcc/prune.js';
 export type { SnapshotTag } from './mvcc/snapshot-tags.js';
 export { HexxlaError, errorCodes, isHexxlaError } from './errors.js';
 export type { ErrorCode, ErrorContext } from './errors.js';

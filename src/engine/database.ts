@@ -20,6 +20,13 @@ import {
   deleteSnapshotTag, getSnapshotTag, listSnapshotTags, putSnapshotTag, type SnapshotTag,
 } from '../mvcc/snapshot-tags.js';
 import { lastCommitTimeMs, recordCommitTime, seqAtTime } from '../mvcc/timeline.js';
+import {
+  VersionPruner, checkPruneArgs, checkRetention, resolvePruneProfile, suggestedPruneBeforeSeq,
+  type PruneProfile, type PruneProfileName,
+} from '../mvcc/prune.js';
+import { backupTo, type BackupOptions, type BackupResult } from '../ops/backup.js';
+import { compactDatabase, type CompactOptions, type CompactResult } from '../ops/compact.js';
+import { healthCheck, type HealthOptions, type HealthReport } from '../model/health.js';
 import { checkStore } from '../storage/check.js';
 import type { CheckOptions, CheckReport } from '../storage/check.js';
 import type { Store, StoreStats } from '../storage/store.js';
@@ -35,6 +42,14 @@ import { runBatchPut } from '../model/batch.js';
 export interface OpenOptions extends StoreOptions {
   /** Validator and after-put hooks (SPEC §3.1); more can be added with Database.hooks. */
   hooks?: RecordHooks;
+  /**
+   * Retention policy (SPEC §6): commits of history to keep behind the head (the newest commit
+   * that changed data; see suggestedPruneBeforeSeq); 0 (the default)
+   * means no suggestion. Only advice: suggestedPruneBeforeSeq() turns it into a prune point,
+   * nothing prunes by itself. A safe integer ≥ 0 (InvalidArgument otherwise); accepted but
+   * unused on a v1 database. Change it at run time with setRetainCommitsBehindHead.
+   */
+  retainCommitsBehindHead?: number;
 }
 export type DatabaseStats = StoreStats;
 
@@ -69,9 +84,17 @@ export class Database {
   private lastTimeMs: number;
   private readonly pins = new Map<number, bigint>();
   private pinCounter = 0;
+  /** Retention in commits behind the head (0: no suggestion). */
+  private retention = 0;
+  /** Owns the prune cursor, so repeated passes resume instead of rescanning. */
+  private readonly pruner = new VersionPruner({
+    update: (fn) => this.store.update(fn),
+    protectedSeqs: (w) => this.protectedSeqsIn(w),
+  });
 
   private constructor(private readonly store: Store, options: OpenOptions) {
     this.hookSet = { ...options.hooks };
+    this.retention = options.retainCommitsBehindHead ?? 0;
     this.lastTimeMs = Number(store.commitTimeMs);
     if (this.mvcc) {
       const t = store.view((tx) => lastCommitTimeMs(tx));
@@ -81,7 +104,8 @@ export class Database {
 
   /** Opens or creates the database at `path` (and `<path>-wal` beside it). */
   static async open(path: string, options: OpenOptions = {}): Promise<Database> {
-    const { hooks: _hooks, ...storeOptions } = options;
+    const { hooks: _hooks, retainCommitsBehindHead: retain, ...storeOptions } = options;
+    if (retain !== undefined) checkRetention(retain); // before any file is opened
     return new Database(await openStore(path, storeOptions), options);
   }
 
@@ -249,6 +273,60 @@ export class Database {
     return this.store.view((tx) => mvccStats(tx, this.store.commitSeq));
   }
 
+  /** The retention policy in commits behind the head (0: no suggestion). */
+  retainCommitsBehindHead(): number {
+    return this.retention;
+  }
+
+  /** Changes the retention policy (a safe integer ≥ 0; InvalidArgument otherwise). */
+  setRetainCommitsBehindHead(commits: number): void {
+    this.retention = checkRetention(commits);
+  }
+
+  /**
+   * The prune point the retention policy suggests: max(0, head − retention), or 0n when the
+   * retention is 0. "Head" here is the newest durable commit that changed data (the newest
+   * timeline entry): commits that only prune or only change tags do not move it, or every
+   * productive prune pass would push the prune point one commit further and a scheduler would
+   * eat the retained history pass by pass. Throws MvccDisabled on a v1 database.
+   */
+  suggestedPruneBeforeSeq(): bigint {
+    this.requireMvcc('suggestedPruneBeforeSeq');
+    return suggestedPruneBeforeSeq(this.dataHeadSeq(), this.retention);
+  }
+
+  /**
+   * One bounded prune pass (SPEC §6; rules in src/mvcc/prune.ts and docs/mvcc.md): removes at
+   * most `maxDelete` (1 … 100,000) record versions with seq < `beforeSeq` that are shadowed
+   * by a newer version ≤ beforeSeq and that no open snapshot, snapshot tag or engine pin can
+   * see, and tombstones (seq ≤ beforeSeq) with nothing older left. Reads at every seq ≥
+   * beforeSeq and at every protected seq are unchanged; reads below beforeSeq at unprotected
+   * seqs may see pruned history afterwards. A `beforeSeq` after the head is clamped to the head
+   * (the newest durable commit): nothing after it may be pruned. Resolves with the rows
+   * removed; passes resume where the previous one stopped; 0 means a full scan found nothing, so
+   * call again until 0. A pass that removes rows commits (and takes a commit seq) without
+   * changing any record or adding a timeline entry. Throws MvccDisabled (v1), InvalidArgument,
+   * DatabaseClosed.
+   */
+  pruneCellVersions(beforeSeq: bigint, maxDelete: number): Promise<number> {
+    this.requireMvcc('pruneCellVersions');
+    checkPruneArgs(beforeSeq, maxDelete);
+    const head = this.store.commitSeq;
+    return this.pruner.prune(beforeSeq > head ? head : beforeSeq, maxDelete);
+  }
+
+  /**
+   * One pass with a prune profile's numbers (default 'balanced'): prunes before max(0, data
+   * head − profile retention) (see suggestedPruneBeforeSeq), removing at most the profile's
+   * per-pass bound. Throws MvccDisabled, InvalidArgument (unknown or invalid profile).
+   */
+  pruneByProfile(profile: PruneProfileName | PruneProfile = 'balanced'): Promise<number> {
+    this.requireMvcc('pruneByProfile');
+    const p = resolvePruneProfile(profile);
+    const beforeSeq = suggestedPruneBeforeSeq(this.dataHeadSeq(), p.retainCommitsBehindHead);
+    return this.pruner.prune(beforeSeq, p.maxDeletePerPass);
+  }
+
   /**
    * Runs `fn` as the only writer; resolves with its result once the commit is durable. Concurrent
    * calls queue and share fsyncs (group commit). Rejects with fn's error (rolled back),
@@ -318,6 +396,37 @@ export class Database {
     return checkStore(this.store, options);
   }
 
+  /**
+   * The health check (SPEC §11) at the head: the structural check plus record-level invariants
+   * (counts, orphaned seams, index consistency). Findings are in the report, never thrown; one
+   * synchronous scan of the whole database (see src/model/health.ts).
+   */
+  healthCheck(options: HealthOptions = {}): HealthReport {
+    const structure = (): CheckReport =>
+      this.check(options.errorsMax === undefined ? {} : { errorsMax: options.errorsMax });
+    return this.store.view((tx) =>
+      healthCheck(new RecordReader(tx, this.mvcc, this.store.commitSeq), structure, options));
+  }
+
+  /**
+   * Online compaction (SPEC §8): copies the live content of one snapshot into a new packed file
+   * at `dest` while writers continue (MVCC: the head seq is pinned and copied in bounded steps;
+   * v1: one synchronous copy). Cancellable with `signal` (the partial file is removed).
+   */
+  compact(dest: string, options: CompactOptions = {}): Promise<CompactResult> {
+    this.store.view(() => undefined); // DatabaseClosed before any file is created
+    return compactDatabase(this, dest, options);
+  }
+
+  /**
+   * Hot backup (SPEC §9) into `dir`: a consistent compacted copy of one snapshot, an empty paired
+   * log and a manifest (files, sizes, SHA-256, commit seq, pair id). Writers continue.
+   */
+  backupTo(dir: string, options: BackupOptions = {}): Promise<BackupResult> {
+    this.store.view(() => undefined);
+    return backupTo(this, dir, options);
+  }
+
   /** Waits for in-flight commits, checkpoints and closes the files. Idempotent. */
   close(): Promise<void> {
     return this.store.close();
@@ -326,6 +435,16 @@ export class Database {
   /** The storage engine under this handle (for the engine's own modules and checks). */
   get storage(): Store {
     return this.store;
+  }
+
+  /** Seq of the newest durable commit that changed data (0n: none). */
+  private dataHeadSeq(): bigint {
+    return this.store.view((tx) => seqAtTime(tx, Number.MAX_SAFE_INTEGER));
+  }
+
+  /** protectedSeqs() as the writing transaction sees them (tags not yet durable included). */
+  private protectedSeqsIn(tx: StoreWriteTx): bigint[] {
+    return [...this.pins.values(), ...listSnapshotTags(tx).map((t) => t.seq)];
   }
 
   private requireMvcc(call: string): void {
@@ -345,7 +464,7 @@ export class Database {
     this.lastTimeMs = nowMs;
     const changes: Change[] = [];
     return {
-      records: new RecordWriter(tx, this.mvcc),
+      records: new RecordWriter(tx, this.mvcc, this.store.maxValueBytes),
       hooks: this.hookSet,
       nowMs,
       ulids: this.ulids,

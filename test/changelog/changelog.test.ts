@@ -87,7 +87,7 @@ describe('changelog', () => {
       expect(torn.readSince(0n).map((e) => e.seq)).toEqual([1n, 2n, 3n, 4n]);
       torn.close();
       const flipped = fs.readFile(path);
-      flipped[changelogHeaderBytes + 40] ^= 0x40; // inside frame 1 or 2
+      flipped[changelogHeaderBytes + 40]! ^= 0x40; // inside frame 1 or 2
       fs.writeFile(path, flipped);
       expect(() => Changelog.open({ fs, path, fileId, commitSeq: 4n })).toThrowError(
         expect.objectContaining({ code: 'ChangelogCorrupt' }));

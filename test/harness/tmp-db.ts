@@ -3,7 +3,8 @@
  *
  * `useTmpDb()` (call it at the top of a file or a describe block) registers an `afterEach` hook
  * and returns a factory. Every database opened through the factory during a test is, after that
- * test: structurally checked with `db.check()` while still open, closed, reopened (so recovery of
+ * test: structurally checked with `db.check()` and record-checked with `db.healthCheck()` while
+ * still open, closed, reopened (so recovery of
  * what it left on disk is exercised too) and checked again with every value inflated, closed, and
  * its files removed. A check that reports errors fails the test with the report in the message.
  *
@@ -143,6 +144,12 @@ export class TmpDb {
     const run = (stage: TmpDbFailure['stage'], options: CheckOptions): void => {
       const report = this.db.check(options);
       if (!report.ok && failed === null) failed = { stage, report };
+      // The record-level health check (SPEC §11): indexes agree with records, seams indexed.
+      const health = this.db.healthCheck({ structure: false });
+      if (!health.ok && failed === null) {
+        failed = { stage, report: { ...report, ok: false, errors: health.errors,
+          errorCount: health.errorCount } };
+      }
     };
     try {
       if (this.options.check !== false && this.handle !== null) {
