@@ -42,5 +42,8 @@ export type { SnapshotTag } from './mvcc/snapshot-tags.js';
 export { HexxlaError, errorCodes, isHexxlaError } from './errors.js';
 export type { ErrorCode, ErrorContext } from './errors.js';
 export type { FileSystem, StorageFile } from './storage/file.js';
+export {
+  rotateEncryption, type EncryptionCredentials, type RotateEncryptionOptions, type RotateProgress,
+} from './storage/crypto/index.js';
 export { nodeFileSystem } from './storage/file.js';
 export * from './coord/index.js';

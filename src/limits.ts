@@ -57,10 +57,38 @@ export const txDirtyPagesMax = 262_144;
 /** Tree depth cannot exceed this: fanout ≥ 4 and u32 page numbers bound it to 16 levels. */
 export const treeDepthMax = 32;
 
+/**
+ * Bytes of every page of an encrypted database kept for its seal: a 12-byte AES-GCM nonce and a
+ * 16-byte tag (docs/format.md "Encryption"). Usable bytes per page = pageSize − this, so the
+ * inline-value and overflow limits of an encrypted database are slightly lower; the fanout check
+ * below is done on the smaller usable size.
+ */
+export const encryptionReserveBytes = 28;
+
+/**
+ * scrypt cost of passphrase databases, as log2(N). 2^17 with r = 8 is the cost OWASP lists for
+ * scrypt (128 MiB, ~0.3 s here); it is stored in the header, so open uses the creation cost.
+ * Costs below the default are accepted (down to 2^10, ~1 ms) for tests and for callers that
+ * already derive the passphrase from a strong secret; 2^20 (1 GiB) is the ceiling.
+ */
+export const kdfCostDefault = 17;
+export const kdfCostMin = 10;
+export const kdfCostMax = 20;
+/** scrypt block size r and parallelism p (the RFC 7914 recommendation). */
+export const scryptBlockSize = 8;
+export const scryptParallelism = 1;
+/** Longest passphrase in UTF-8 bytes: a bound on KDF input, far above any real passphrase. */
+export const passphraseBytesMax = 1024;
+
+/** Pages re-encrypted per batch by rotateEncryption (1 MiB of 4 KiB pages between yields). */
+export const rotateBatchPagesDefault = 256;
+export const rotateBatchPagesMax = 65_536;
+
 assert(treeKeyBytesMax >= keyBytesMax + 1, 'tree keys must hold a namespaced user key');
 assert(compressBytesMin < valueBytesMaxMin, 'compression threshold below the smallest limit');
 for (const pageSize of pageSizesAllowed) {
   // A branch entry is u16 key length + key + u32 child; the page must hold pageFanoutMin of them.
   const branchEntryMax = 2 + treeKeyBytesMax + 4;
-  assert((pageSize - pageHeaderBytes - 4) / branchEntryMax >= pageFanoutMin, 'branch fanout');
+  const usableMin = pageSize - encryptionReserveBytes;
+  assert((usableMin - pageHeaderBytes - 4) / branchEntryMax >= pageFanoutMin, 'branch fanout');
 }

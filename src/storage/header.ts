@@ -24,7 +24,8 @@
  *   76  u32 freelistHead       first freelist trunk page, 0 = none
  *   80  u32 freelistCount      page numbers held by the freelist
  *   84  u64 headerSeq          increases with every header write
- *   92  128 encryption         KDF id, parameters, salt, key verifier (zero when not encrypted)
+ *   92  128 encryption         KDF id, parameters, salt, key verifier (zero when not encrypted;
+ *                              layout in crypto/kdf.ts)
  *   220 32  zero (reserved)
  *   252 u32 crc32 of bytes 0..252
  *

@@ -1,14 +1,21 @@
 /**
  * Opening a store: create a new database atomically (write the header page to a temporary file,
- * fsync, rename, fsync the directory) or read the newest valid header of an existing one; then
- * recover the log and start a fresh log generation.
+ * fsync, rename, fsync the directory) or read the newest valid header of an existing one; unlock
+ * an encrypted one (key verifier, before any page is read); then recover the log and start a
+ * fresh log generation.
  */
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { hexxlaError, ioError, isHexxlaError } from '../errors.js';
+import { encryptionReserveBytes } from '../limits.js';
+import { unlockEncryption } from './crypto/key-verifier.js';
+import { newEncryption } from './crypto/kdf.js';
+import type { EncryptionKeys } from './crypto/kdf.js';
+import { storeCipher } from './crypto/seal.js';
 import type { FileSystem, StorageFile } from './file.js';
 import {
-  encodeHeader, encryptionParamBytes, headerFlagMvcc, headerSlotOffsets, readHeader,
+  encodeHeader, encryptionParamBytes, headerFlagEncrypted, headerFlagMvcc, headerSlotOffsets,
+  readHeader,
 } from './header.js';
 import type { FileHeader } from './header.js';
 import { PageCache } from './page-cache.js';
@@ -23,23 +30,27 @@ export async function openStore(path: string, options?: StoreOptions): Promise<S
   const o = resolveStoreOptions(options);
   const files: StorageFile[] = [];
   try {
+    let created: EncryptionKeys | null = null;
     if (!o.fs.exists(path)) {
       if (!o.create) {
         throw hexxlaError('NotFound', 'no database at this path (create is false)', { path });
       }
-      await createDatabase(path, o);
+      created = await createDatabase(path, o);
     }
     const primary = o.fs.open(path);
     files.push(primary);
     const { header, slot } = readHeader(readPage0(primary), path);
+    // Before any page or log frame is read: a wrong key fails here, deterministically.
+    const keys = await unlockEncryption(header, o.credentials, path, created);
+    const cipher = keys === null ? null : storeCipher(keys, header);
     const walFile = o.fs.open(`${path}-wal`, { create: true });
     files.push(walFile);
-    const recovered = recoverWal(walFile, header, walFile.path);
+    const recovered = recoverWal(walFile, header, walFile.path, cipher?.wal ?? null);
     const usable = header.pageSize - header.reserveBytes;
     const cache = new PageCache(cachePages(o.cacheBytes, header.pageSize));
-    const pages = new PageStore(primary, walFile, cache, header.pageSize, usable);
+    const pages = new PageStore(primary, walFile, cache, header.pageSize, usable, cipher);
     const store = new Store({ path, fs: o.fs, primary, walFile, header, headerSlot: slot,
-      options: o, pages }, recovered);
+      options: o, pages, cipher }, recovered);
     await store.finishOpen(recovered);
     return store;
   } catch (err) {
@@ -81,9 +92,22 @@ function newHeader(o: ResolvedStoreOptions): FileHeader {
  * cannot belong to the new file and is removed first, durably (a directory fsync) before the
  * new primary can appear: a crash that kept the rename but not the removal would otherwise pair
  * the new primary with the old log, and the new database would never open (CorruptDatabase).
+ * With credentials the header gets the encryption flag, reserve and parameters; the keys derived
+ * for it are returned (null for a plain database).
  */
-async function createDatabase(path: string, o: ResolvedStoreOptions): Promise<void> {
+async function createDatabase(
+  path: string, o: ResolvedStoreOptions,
+): Promise<EncryptionKeys | null> {
   const fs: FileSystem = o.fs;
+  const header = newHeader(o);
+  let keys: EncryptionKeys | null = null;
+  if (o.credentials !== null) {
+    const enc = await newEncryption(o.credentials, header.fileId, path);
+    header.flags |= headerFlagEncrypted;
+    header.reserveBytes = encryptionReserveBytes;
+    header.encryption = enc.area;
+    keys = enc.keys;
+  }
   const dir = dirname(path);
   fs.mkdirp(dir);
   const tmpPath = `${path}.creating`;
@@ -93,7 +117,7 @@ async function createDatabase(path: string, o: ResolvedStoreOptions): Promise<vo
   const tmp = fs.open(tmpPath, { create: true });
   try {
     const page0 = new Uint8Array(o.pageSize);
-    page0.set(encodeHeader(newHeader(o)), headerSlotOffsets[0]);
+    page0.set(encodeHeader(header), headerSlotOffsets[0]);
     tmp.write(page0, 0);
     await tmp.sync();
   } finally {
@@ -101,6 +125,7 @@ async function createDatabase(path: string, o: ResolvedStoreOptions): Promise<vo
   }
   fs.rename(tmpPath, path);
   await fs.syncDirectory(dir);
+  return keys;
 }
 
 

@@ -7,14 +7,20 @@
  *
  * Images of commits not yet durable may not be on disk at all (they are written with their batch),
  * so their decoded node is pinned in the ref until the batch is durable.
+ *
+ * Encrypted stores (`cipher` set): primary pages are sealed images (nonce ‖ ciphertext ‖ tag,
+ * pageSize bytes) and WAL page frames carry sealed payloads; both are opened, tag first, before
+ * decoding. The checkpoint re-seals each image under the pages subkey with a fresh nonce. Plain
+ * stores take the original code paths, untouched.
  */
 import { crc32 } from 'node:zlib';
 import { hexxlaError, ioError } from '../errors.js';
+import type { StoreCipher } from './crypto/seal.js';
 import type { StorageFile } from './file.js';
 import { decodePage } from './page.js';
 import type { PageNode } from './page.js';
 import { PageCache, walCacheKey } from './page-cache.js';
-import { frameHeaderBytes } from './wal/wal-format.js';
+import { decodeFrameHeader, frameHeaderBytes, frameMagicPage } from './wal/wal-format.js';
 
 export interface PageRef {
   readonly pageNo: number;
@@ -38,6 +44,7 @@ export class PageStore {
     readonly cache: PageCache,
     private readonly pageSize: number,
     private readonly usable: number,
+    private readonly cipher: StoreCipher | null = null,
   ) {}
 
   nextFrameId(): number {
@@ -57,6 +64,13 @@ export class PageStore {
     const key = ref === undefined ? pageNo : walCacheKey(ref.frameId);
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
+    const node = this.cipher === null ? this.readPlain(pageNo, ref)
+      : this.readSealed(pageNo, ref, this.cipher);
+    this.cache.set(key, node);
+    return node;
+  }
+
+  private readPlain(pageNo: number, ref: PageRef | undefined): PageNode {
     const buf = new Uint8Array(this.pageSize);
     const file = ref === undefined ? this.primary : this.wal;
     const position = ref === undefined ? pageNo * this.pageSize : ref.offset + frameHeaderBytes;
@@ -72,9 +86,42 @@ export class PageStore {
       throw hexxlaError('CorruptDatabase', `page ${pageNo} lies beyond the end of the file`,
         { path: file.path, page: pageNo });
     }
-    const node = decodePage(buf, pageNo, this.usable, file.path);
-    this.cache.set(key, node);
-    return node;
+    return decodePage(buf, pageNo, this.usable, file.path);
+  }
+
+  /** Reads a sealed image (primary page, or WAL frame header + payload) and opens it. */
+  private readSealed(pageNo: number, ref: PageRef | undefined, cipher: StoreCipher): PageNode {
+    const file = ref === undefined ? this.primary : this.wal;
+    const position = ref === undefined ? pageNo * this.pageSize : ref.offset;
+    const buf = new Uint8Array(ref === undefined ? this.pageSize : frameHeaderBytes + ref.length);
+    let n: number;
+    try {
+      n = file.read(buf, position);
+    } catch (err) {
+      throw ioError('page read', file.path, err);
+    }
+    this.pageReads++;
+    if (n < buf.length) {
+      throw hexxlaError('CorruptDatabase', `page ${pageNo} lies beyond the end of the file`,
+        { path: file.path, page: pageNo });
+    }
+    const plain = ref === undefined ? cipher.pages.open(buf, pageNo)
+      : this.openFrame(buf, pageNo, cipher);
+    if (plain === null) throw tagFailure(file.path, pageNo, 'image');
+    return decodePage(plain, pageNo, this.usable, file.path);
+  }
+
+  /**
+   * Opens the sealed WAL frame `frame` (header + payload) of page `pageNo` into a zero-filled
+   * usable-sized plaintext; CorruptDatabase when it is not that page's frame or its tag fails.
+   */
+  private openFrame(frame: Uint8Array, pageNo: number, cipher: StoreCipher): Uint8Array {
+    const head = frame.subarray(0, frameHeaderBytes);
+    const fh = decodeFrameHeader(head);
+    const plain = fh.magic === frameMagicPage && fh.word === pageNo
+      ? cipher.wal.open(frame.subarray(frameHeaderBytes), head, this.usable) : null;
+    if (plain === null) throw tagFailure(this.wal.path, pageNo, 'log image');
+    return plain;
   }
 
   /** Registers the durable image of a page recovered from the log. */
@@ -104,6 +151,7 @@ export class PageStore {
    */
   copyToPrimary(): number {
     const refs = [...this.durable.values()].sort((a, b) => a.pageNo - b.pageNo);
+    if (this.cipher !== null) return this.copySealed(refs, this.cipher);
     const buf = new Uint8Array(this.pageSize);
     for (const ref of refs) {
       buf.fill(0);
@@ -118,6 +166,23 @@ export class PageStore {
     return refs.length;
   }
 
+  /** copyToPrimary for an encrypted store: open each log image, re-seal it for the primary. */
+  private copySealed(refs: PageRef[], cipher: StoreCipher): number {
+    for (const ref of refs) {
+      const frame = new Uint8Array(frameHeaderBytes + ref.length);
+      this.wal.read(frame, ref.offset);
+      const plain = this.openFrame(frame, ref.pageNo, cipher);
+      // The tag proved the bytes are the ones sealed; the page checksum guards the encoder.
+      const crc = new DataView(plain.buffer).getUint32(0, true);
+      if (crc !== crc32(plain.subarray(4, this.usable))) {
+        throw hexxlaError('CorruptDatabase', `log image of page ${ref.pageNo} is damaged`,
+          { path: this.wal.path, page: ref.pageNo });
+      }
+      this.primary.write(cipher.pages.seal(plain, ref.pageNo), ref.pageNo * this.pageSize);
+    }
+    return refs.length;
+  }
+
   /** After the log reset: all images live in the primary now; keep their cached nodes. */
   afterReset(): void {
     for (const ref of this.durable.values()) {
@@ -126,4 +191,9 @@ export class PageStore {
     this.durable.clear();
     this.latest = new Map();
   }
+}
+
+function tagFailure(path: string, pageNo: number, what: string): Error {
+  return hexxlaError('CorruptDatabase', `${what} of page ${pageNo} fails its authentication tag ` +
+    '(damaged, tampered with, or moved from another page or file)', { path, page: pageNo });
 }

@@ -21,6 +21,9 @@
  *   stored in the leaf entry.
  * Freelist trunk body: `count` × u32 free page numbers.
  *
+ * In an encrypted database these are plaintext layouts: each page is stored sealed (nonce ‖
+ * ciphertext of the usable area ‖ tag; crypto/seal.ts) and opened before decoding.
+ *
  * The bytes between the end of the body and `usable` are zero. Decoding checks the checksum, the
  * page number, the type and every length against the page bounds, and throws CorruptDatabase on any
  * mismatch, so damaged bytes are never interpreted.

@@ -4,10 +4,12 @@ import {
   cacheBytesDefault, cachePagesMin, pageSizeDefault, pageSizesAllowed, valueBytesMaxDefault,
   valueBytesMaxMax, valueBytesMaxMin, walCheckpointBytesDefault, walCheckpointBytesMin,
 } from '../limits.js';
+import { resolveCredentials } from './crypto/credentials.js';
+import type { EncryptionCredentials, ResolvedCredentials } from './crypto/credentials.js';
 import type { FileSystem } from './file.js';
 import { nodeFileSystem } from './file.js';
 
-export interface StoreOptions {
+export interface StoreOptions extends EncryptionCredentials {
   /** File-system seam; tests inject memory and fault-injecting ones. Default: node:fs. */
   fs?: FileSystem;
   /** Create the database when missing (default true). */
@@ -22,6 +24,8 @@ export interface StoreOptions {
   cacheBytes?: number;
   /** WAL size that triggers a checkpoint (default 16 MiB). */
   walCheckpointBytes?: number;
+  // encryptionKey, passphrase, kdfCost (EncryptionCredentials): a new database given either
+  // credential is encrypted (AES-256-GCM, SPEC §4.4); an encrypted one needs the same to open.
 }
 
 export interface ResolvedStoreOptions {
@@ -32,6 +36,8 @@ export interface ResolvedStoreOptions {
   mvcc: boolean;
   cacheBytes: number;
   walCheckpointBytes: number;
+  /** Validated credentials, null for none. */
+  credentials: ResolvedCredentials | null;
 }
 
 function invalid(option: string, message: string, value: unknown): never {
@@ -63,6 +69,7 @@ export function resolveStoreOptions(o: StoreOptions = {}): ResolvedStoreOptions 
       Number.MAX_SAFE_INTEGER),
     walCheckpointBytes: checkInteger('walCheckpointBytes',
       o.walCheckpointBytes ?? walCheckpointBytesDefault, walCheckpointBytesMin, 2 ** 40),
+    credentials: resolveCredentials(o),
   };
 }
 

@@ -14,6 +14,8 @@ import { hexxlaError, ioError } from '../errors.js';
 import type { HexxlaError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
 import { txDirtyPagesMax, walRetainFactor } from '../limits.js';
+import type { EncryptionKeys } from './crypto/kdf.js';
+import type { StoreCipher } from './crypto/seal.js';
 import type { FileSystem, StorageFile } from './file.js';
 import { Freelist } from './freelist.js';
 import { encodeHeader, headerSlotOffsets } from './header.js';
@@ -54,6 +56,8 @@ export interface StoreParts {
   headerSlot: number;
   options: ResolvedStoreOptions;
   pages: PageStore;
+  /** Ciphers of an encrypted database; null (or absent) for a plain one. */
+  cipher?: StoreCipher | null;
 }
 
 function isThenable(value: unknown): boolean {
@@ -107,7 +111,15 @@ export class Store implements TxHost {
     const walHeader = recovered.header ?? { pageSize: header.pageSize, generation: 0n, salt0: 0,
       salt1: 0, fileId: header.fileId, baseSeq: header.commitSeq };
     this.wal = new WalWriter(parts.walFile, walHeader, recovered.slot, header.pageSize,
-      () => this.rollbackToDurable(), (err) => this.poison(err));
+      () => this.rollbackToDurable(), (err) => this.poison(err), parts.cipher?.wal ?? null);
+  }
+
+  /**
+   * The unlocked keys of an encrypted database (null when plain), for sidecars that must be
+   * encrypted too: the changelog seals its frames with `changelogSealer(keys)`.
+   */
+  get encryptionKeys(): EncryptionKeys | null {
+    return this.parts.cipher?.keys ?? null;
   }
 
   /** Completes open: checkpoints recovered commits and starts a fresh log generation. */

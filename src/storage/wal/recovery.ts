@@ -10,8 +10,14 @@
  * once durable are gone: corruption. Otherwise the stop is within the last, unsynced batch.
  * Likewise, when the log starts with committed frames of another generation that go past what
  * the chosen header explains, that generation's header slot was damaged: corruption.
+ *
+ * Encrypted logs: a frame is first checked as above (the checksum covers the sealed bytes), then
+ * its tag is verified. A frame with a valid checksum and a failing tag cannot be a torn write: it
+ * is CorruptDatabase wherever it lies.
  */
 import { hexxlaError } from '../../errors.js';
+import { sealOverheadBytes } from '../crypto/seal.js';
+import type { FrameCipher } from '../crypto/seal.js';
 import type { StorageFile } from '../file.js';
 import type { CommitState, FileHeader } from '../header.js';
 import { compareBytes } from '../page.js';
@@ -34,6 +40,17 @@ export interface RecoveredWal {
   commits: number;
 }
 
+/** What every frame read needs: the file, its size, the page size and the cipher (if any). */
+interface LogReader {
+  file: StorageFile;
+  size: number;
+  pageSize: number;
+  cipher: FrameCipher | null;
+  /** Stored payload length of a commit frame (48, or 76 when sealed). */
+  commitStored: number;
+  path: string;
+}
+
 interface ScanState {
   offset: number;
   frameIndex: number;
@@ -41,7 +58,13 @@ interface ScanState {
   lastCommitEnd: number;
 }
 
-export function recoverWal(file: StorageFile, primary: FileHeader, path: string): RecoveredWal {
+/**
+ * Recovers the log of `primary`. `cipher` opens the frames of an encrypted database (null for a
+ * plain one). Throws CorruptDatabase as described in the module comment.
+ */
+export function recoverWal(
+  file: StorageFile, primary: FileHeader, path: string, cipher: FrameCipher | null = null,
+): RecoveredWal {
   const size = file.size();
   const empty: RecoveredWal = { header: null, slot: 1, pageOffsets: new Map(), lastState: null,
     commits: 0 };
@@ -52,13 +75,15 @@ export function recoverWal(file: StorageFile, primary: FileHeader, path: string)
   }
   const { header, slot } = found;
   checkPairing(header, primary, path);
+  const log: LogReader = { file, size, pageSize: primary.pageSize, cipher, path,
+    commitStored: commitPayloadBytes + (cipher === null ? 0 : sealOverheadBytes) };
   const result: RecoveredWal = { ...empty, header, slot };
   const scan: ScanState = { offset: walFramesStart, frameIndex: 0, seq: header.baseSeq,
     lastCommitEnd: walFramesStart };
-  scanFrames(file, size, header, primary.pageSize, scan, result, path);
-  checkTail(file, size, header, scan, path);
+  scanFrames(log, header, scan, result);
+  checkTail(log, header, scan);
   const lastSeq = result.lastState?.commitSeq ?? header.baseSeq;
-  checkForeignStart(file, size, header, lastSeq, primary.pageSize, path);
+  checkForeignStart(log, header, lastSeq);
   if (lastSeq < primary.commitSeq) {
     throw walCorrupt(path, `log ends at seq ${lastSeq} but the primary holds ${primary.commitSeq}`);
   }
@@ -88,22 +113,25 @@ function checkPairing(h: WalHeader, primary: FileHeader, path: string): void {
   }
 }
 
-/** A frame read from the log: header, payload and where the next frame starts. */
+/** A frame read from the log: header, plaintext payload and where the next frame starts. */
 interface Frame {
   fh: FrameHeader;
   isPage: boolean;
   payload: Uint8Array;
+  /** Payload bytes as stored (sealed length when encrypted). */
+  stored: number;
   next: number;
 }
 
 /**
  * Reads the frame at `offset` when it is a complete, checksummed frame of the generation with
  * salts (salt0, salt1) and index `frameIndex`; null otherwise (the place where the log stops).
+ * A sealed frame whose checksum holds but whose tag fails throws CorruptDatabase.
  */
 function readFrame(
-  file: StorageFile, size: number, offset: number, salt: { salt0: number; salt1: number },
-  frameIndex: number, pageSize: number,
+  log: LogReader, offset: number, salt: { salt0: number; salt1: number }, frameIndex: number,
 ): Frame | null {
+  const { file, size } = log;
   if (offset + frameHeaderBytes > size) return null;
   const head = new Uint8Array(frameHeaderBytes);
   file.read(head, offset);
@@ -113,32 +141,43 @@ function readFrame(
   }
   const isPage = fh.magic === frameMagicPage;
   if (!isPage && fh.magic !== frameMagicCommit) return null;
-  const payloadLen = isPage ? fh.length : fh.word;
-  if (isPage ? payloadLen < 16 || payloadLen > pageSize : payloadLen !== commitPayloadBytes) {
+  const stored = isPage ? fh.length : fh.word;
+  const pageMin = 16 + (log.cipher === null ? 0 : sealOverheadBytes);
+  if (isPage ? stored < pageMin || stored > log.pageSize : stored !== log.commitStored) {
     return null;
   }
-  if (offset + frameBytes(payloadLen) > size) return null;
-  const payload = new Uint8Array(payloadLen);
-  file.read(payload, offset + frameHeaderBytes);
-  if (!frameChecksumOk(head, payload, fh.crc)) return null;
-  return { fh, isPage, payload, next: offset + frameBytes(payloadLen) };
+  if (offset + frameBytes(stored) > size) return null;
+  const raw = new Uint8Array(stored);
+  file.read(raw, offset + frameHeaderBytes);
+  if (!frameChecksumOk(head, raw, fh.crc)) return null;
+  const payload = openPayload(log, raw, head, offset);
+  return { fh, isPage, payload, stored, next: offset + frameBytes(stored) };
 }
 
-function scanFrames(
-  file: StorageFile, size: number, h: WalHeader, pageSize: number, s: ScanState,
-  out: RecoveredWal, path: string,
-): void {
+/** The plaintext of a checksummed payload (itself when the log is plain). */
+function openPayload(log: LogReader, raw: Uint8Array, head: Uint8Array, offset: number,
+): Uint8Array {
+  if (log.cipher === null) return raw;
+  const plain = log.cipher.open(raw, head);
+  if (plain === null) {
+    throw walCorrupt(log.path, `frame at offset ${offset} fails its authentication tag ` +
+      '(its checksum holds, so it was altered, not torn)');
+  }
+  return plain;
+}
+
+function scanFrames(log: LogReader, h: WalHeader, s: ScanState, out: RecoveredWal): void {
   let pending: Array<{ pageNo: number; offset: number; length: number }> = [];
   for (;;) {
-    const frame = readFrame(file, size, s.offset, h, s.frameIndex, pageSize);
+    const frame = readFrame(log, s.offset, h, s.frameIndex);
     if (frame === null) return;
     const { fh, payload } = frame;
     if (frame.isPage) {
-      pending.push({ pageNo: fh.word, offset: s.offset, length: payload.length });
+      pending.push({ pageNo: fh.word, offset: s.offset, length: frame.stored });
     } else {
       const c = decodeCommitPayload(payload);
       if (c.pageFrames !== pending.length || c.commitSeq !== s.seq + 1n) {
-        throw walCorrupt(path, `commit frame ${fh.frameIndex} does not match its page frames`);
+        throw walCorrupt(log.path, `commit frame ${fh.frameIndex} does not match its page frames`);
       }
       for (const p of pending) {
         out.pageOffsets.set(p.pageNo, { offset: p.offset, length: p.length });
@@ -166,21 +205,19 @@ function scanFrames(
  * whose older slot has the same base seq (a reset at open with nothing to recover) would silently
  * drop every commit of the newest generation.
  */
-function checkForeignStart(
-  file: StorageFile, size: number, h: WalHeader, lastSeq: bigint, pageSize: number, path: string,
-): void {
+function checkForeignStart(log: LogReader, h: WalHeader, lastSeq: bigint): void {
   const head = new Uint8Array(frameHeaderBytes);
-  if (file.read(head, walFramesStart) < frameHeaderBytes) return;
+  if (log.file.read(head, walFramesStart) < frameHeaderBytes) return;
   const first = decodeFrameHeader(head);
   if (first.salt0 === h.salt0 && first.salt1 === h.salt1) return;
   let offset = walFramesStart;
   for (let index = 0; ; index++) {
-    const frame = readFrame(file, size, offset, first, index, pageSize);
+    const frame = readFrame(log, offset, first, index);
     if (frame === null) return;
     if (!frame.isPage) {
       const seq = decodeCommitPayload(frame.payload).commitSeq;
       if (seq > lastSeq) {
-        throw walCorrupt(path, `the log holds commit ${seq} of a generation whose header is ` +
+        throw walCorrupt(log.path, `the log holds commit ${seq} of a generation whose header is ` +
           `damaged (the valid header explains only up to seq ${lastSeq})`);
       }
       return;
@@ -190,25 +227,27 @@ function checkForeignStart(
 }
 
 /** Throws when a valid commit frame past the stop proves that synced bytes were lost. */
-function checkTail(file: StorageFile, size: number, h: WalHeader, s: ScanState, path: string) {
+function checkTail(log: LogReader, h: WalHeader, s: ScanState): void {
+  const { file, size, commitStored } = log;
   const chunkBytes = 1 << 20;
-  const chunk = new Uint8Array(chunkBytes + frameBytes(commitPayloadBytes));
+  const chunk = new Uint8Array(chunkBytes + frameBytes(commitStored));
   for (let base = s.offset + 8; base + frameHeaderBytes <= size; base += chunkBytes) {
     const n = file.read(chunk, base);
     const dv = new DataView(chunk.buffer, 0, n);
-    for (let at = 0; at + frameBytes(commitPayloadBytes) <= n && at < chunkBytes; at += 8) {
+    for (let at = 0; at + frameBytes(commitStored) <= n && at < chunkBytes; at += 8) {
       if (dv.getUint32(at, true) !== frameMagicCommit) continue;
       if (dv.getUint32(at + 4, true) !== h.salt0 || dv.getUint32(at + 8, true) !== h.salt1) {
         continue;
       }
       const head = chunk.subarray(at, at + frameHeaderBytes);
-      const payload = chunk.subarray(at + frameHeaderBytes, at + frameHeaderBytes +
-        commitPayloadBytes);
-      if (!frameChecksumOk(head, payload, decodeFrameHeader(head).crc)) continue;
+      const raw = chunk.subarray(at + frameHeaderBytes, at + frameHeaderBytes + commitStored);
+      const fh = decodeFrameHeader(head);
+      if (fh.word !== commitStored || !frameChecksumOk(head, raw, fh.crc)) continue;
+      const payload = openPayload(log, raw, head, base + at);
       const synced = decodeCommitPayload(payload).syncedThrough;
       if (synced > BigInt(s.lastCommitEnd)) {
-        throw walCorrupt(path, `log damaged at offset ${s.offset}, inside data that was synced ` +
-          `(a later commit records ${synced} bytes durable)`);
+        throw walCorrupt(log.path, `log damaged at offset ${s.offset}, inside data that was ` +
+          `synced (a later commit records ${synced} bytes durable)`);
       }
     }
   }

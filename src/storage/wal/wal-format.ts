@@ -27,6 +27,12 @@
  *   u32 freelistHead, u32 freelistCount, u32 pageFrames (page frames of this commit, directly
  *   before it), u32 zero, u64 syncedThrough (WAL offset up to which every byte had been fsynced
  *   when this frame was written: recovery uses it to tell a torn tail from lost synced data).
+ * Encrypted databases: every payload (page image or commit payload) is stored sealed, as
+ *   nonce (12) ‖ AES-256-GCM ciphertext ‖ tag (16), additional data = file identity + header
+ *   bytes 0..24 (src/storage/crypto/seal.ts); the lengths in the header are the sealed lengths
+ *   (commit frames: 76). The checksum covers the sealed bytes, so a torn frame is still told
+ *   from a damaged one without the key: a frame whose checksum holds but whose tag fails was
+ *   not torn, it was altered (CorruptDatabase).
  */
 import { crc32 } from 'node:zlib';
 import type { CommitState } from '../header.js';
@@ -93,12 +99,12 @@ export interface CommitRecord extends CommitState {
 }
 
 /**
- * Writes a frame header into `out` (viewed by `dv`) at `at` for a payload already placed right
- * after it, and seals it with the checksum over header and payload.
+ * Writes the frame header fields (bytes 0 … 27) at `at` for a payload of `payloadBytes` that
+ * is (or will be) placed right after it. `word`: page number (page frame) or payload length.
  */
-export function sealFrame(
-  out: Uint8Array, dv: DataView, at: number, magic: number, h: WalHeader, frameIndex: number,
-  word: number, payloadBytes: number,
+export function writeFrameHeader(
+  dv: DataView, at: number, magic: number, h: WalHeader, frameIndex: number, word: number,
+  payloadBytes: number,
 ): void {
   dv.setUint32(at, magic, true);
   dv.setUint32(at + 4, h.salt0, true);
@@ -107,10 +113,28 @@ export function sealFrame(
   dv.setUint32(at + 16, word, true);
   dv.setUint32(at + 20, magic === frameMagicPage ? payloadBytes : 0, true);
   dv.setUint32(at + 24, 0, true);
+}
+
+/** Stores the frame checksum over header bytes 0 … 27 and the payload that follows them. */
+export function writeFrameChecksum(
+  out: Uint8Array, dv: DataView, at: number, payloadBytes: number,
+): void {
   const headCrc = crc32(out.subarray(at, at + 28));
   const crc = crc32(out.subarray(at + frameHeaderBytes, at + frameHeaderBytes + payloadBytes),
     headCrc);
   dv.setUint32(at + 28, crc, true);
+}
+
+/**
+ * Writes a frame header into `out` (viewed by `dv`) at `at` for a payload already placed right
+ * after it, and finishes it with the checksum over header and payload.
+ */
+export function finishFrame(
+  out: Uint8Array, dv: DataView, at: number, magic: number, h: WalHeader, frameIndex: number,
+  word: number, payloadBytes: number,
+): void {
+  writeFrameHeader(dv, at, magic, h, frameIndex, word, payloadBytes);
+  writeFrameChecksum(out, dv, at, payloadBytes);
 }
 
 /** Writes a commit payload at byte `at` of the buffer `dv` views. */

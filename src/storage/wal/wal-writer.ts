@@ -21,11 +21,14 @@ import { randomInt } from 'node:crypto';
 import { hexxlaError, ioError } from '../../errors.js';
 import type { HexxlaError } from '../../errors.js';
 import { failpoint } from '../../failpoints.js';
+import { nonceBytes, sealOverheadBytes } from '../crypto/seal.js';
+import type { FrameCipher } from '../crypto/seal.js';
 import type { StorageFile } from '../file.js';
 import type { CommitState } from '../header.js';
 import {
-  commitPayloadBytes, encodeCommitPayload, encodeWalHeader, frameBytes, frameHeaderBytes,
-  frameMagicCommit, frameMagicPage, sealFrame, walFramesStart, walHeaderSlotOffsets,
+  commitPayloadBytes, encodeCommitPayload, encodeWalHeader, finishFrame, frameBytes,
+  frameHeaderBytes, frameMagicCommit, frameMagicPage, walFramesStart, walHeaderSlotOffsets,
+  writeFrameChecksum, writeFrameHeader,
 } from './wal-format.js';
 import type { WalHeader } from './wal-format.js';
 
@@ -90,6 +93,8 @@ export class WalWriter {
     /** Called when a write failed: the store must drop every non-durable change. */
     private readonly onRollback: () => void,
     private readonly onPoison: (err: HexxlaError) => void,
+    /** Seals every payload (encrypted database); null for a plain one. */
+    private readonly cipher: FrameCipher | null = null,
   ) {}
 
   get poisoned(): HexxlaError | null {
@@ -113,9 +118,14 @@ export class WalWriter {
    */
   build(images: PageImage[], state: CommitState): BuiltCommit {
     const pageFrameMax = frameBytes(this.pageSize);
-    this.reserveStage(images.length * pageFrameMax + frameBytes(commitPayloadBytes));
+    // A sealed commit payload is 28 bytes longer; a sealed page payload still fits in pageSize
+    // (nonce + usable + tag = pageSize).
+    const commitStored = commitPayloadBytes + (this.cipher === null ? 0 : sealOverheadBytes);
+    this.reserveStage(images.length * pageFrameMax + frameBytes(commitStored));
     const out = this.stage;
     const dv = this.stageView;
+    // With a cipher the plaintext goes after the nonce; sealing replaces it in place.
+    const plainAt = frameHeaderBytes + (this.cipher === null ? 0 : nonceBytes);
     const stageStart = this.stageUsed;
     const pageOffsets: number[] = [];
     const pageLengths: number[] = [];
@@ -123,18 +133,17 @@ export class WalWriter {
     let at = stageStart;
     for (const img of images) {
       // encodePage zeroes the usable area, so the alignment padding after `used` is zero too.
-      const used = img.encode(out, dv, at + frameHeaderBytes);
-      sealFrame(out, dv, at, frameMagicPage, this.header, index++, img.pageNo, used);
+      const used = img.encode(out, dv, at + plainAt);
+      const stored = this.finish(at, frameMagicPage, index++, img.pageNo, used);
       pageOffsets.push(this.appendOffset + at - stageStart);
-      pageLengths.push(used);
-      at += frameBytes(used);
+      pageLengths.push(stored);
+      at += frameBytes(stored);
     }
-    const commitEnd = at + frameBytes(commitPayloadBytes);
+    const commitEnd = at + frameBytes(commitStored);
     out.fill(0, at, commitEnd);
     encodeCommitPayload({ ...state, pageFrames: images.length,
-      syncedThrough: BigInt(this.syncedOffset) }, dv, at + frameHeaderBytes);
-    sealFrame(out, dv, at, frameMagicCommit, this.header, index++, commitPayloadBytes,
-      commitPayloadBytes);
+      syncedThrough: BigInt(this.syncedOffset) }, dv, at + plainAt);
+    this.finish(at, frameMagicCommit, index++, commitStored, commitPayloadBytes);
     const total = commitEnd - stageStart;
     const built = { stageStart, stageEnd: commitEnd, pageOffsets, pageLengths,
       startOffset: this.appendOffset, startFrameIndex: this.nextFrameIndex };
@@ -142,6 +151,29 @@ export class WalWriter {
     this.appendOffset += total;
     this.nextFrameIndex = index;
     return built;
+  }
+
+  /**
+   * Completes the frame at stage offset `at` whose plaintext payload of `plainBytes` is in place:
+   * seals it when encrypted, writes the header and the checksum. Returns the stored payload
+   * length. `word` is the page number, or for a commit frame its stored payload length.
+   */
+  private finish(at: number, magic: number, index: number, word: number, plainBytes: number,
+  ): number {
+    const out = this.stage;
+    const dv = this.stageView;
+    if (this.cipher === null) {
+      finishFrame(out, dv, at, magic, this.header, index, word, plainBytes);
+      return plainBytes;
+    }
+    const stored = plainBytes + sealOverheadBytes;
+    writeFrameHeader(dv, at, magic, this.header, index, word, stored);
+    const payloadAt = at + frameHeaderBytes;
+    this.cipher.sealInPlace(out, payloadAt, plainBytes, out.subarray(at, payloadAt));
+    // The padding after the tag may hold bytes of an earlier use of the arena: zero it.
+    out.fill(0, payloadAt + stored, at + frameBytes(stored));
+    writeFrameChecksum(out, dv, at, stored);
+    return stored;
   }
 
   private reserveStage(bytes: number): void {
