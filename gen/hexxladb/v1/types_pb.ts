@@ -162,7 +162,8 @@ export type Cell = Message<"hexxladb.v1.Cell"> & {
   tags: string[];
 
   /**
-   * provenance says where the cell came from. Absent = unknown source, confidence 0.
+   * provenance says where the cell came from. Absent on a write = no source and the
+   * engine's default confidence (1).
    *
    * @generated from field: hexxladb.v1.Provenance provenance = 4;
    */
@@ -193,7 +194,8 @@ export type Cell = Message<"hexxladb.v1.Cell"> & {
 
   /**
    * commit_seq is the commit sequence number that wrote the version returned. Output only:
-   * ignored on writes. Used in write-batch preconditions ("cell at X has version seq S").
+   * ignored on writes. 0 = not reported (the engine does not expose per-record version seqs
+   * yet; the response header's commit_seq says which snapshot the cell was read from).
    *
    * @generated from field: uint64 commit_seq = 8;
    */
@@ -298,7 +300,8 @@ export type Edge = Message<"hexxladb.v1.Edge"> & {
   weight: number;
 
   /**
-   * provenance says where the edge came from. Absent = unknown source, confidence 0.
+   * provenance says where the edge came from. Absent on a write = no source and the
+   * engine's default confidence (1).
    *
    * @generated from field: hexxladb.v1.Provenance provenance = 5;
    */

@@ -1,0 +1,200 @@
+/**
+ * Server configuration (SPEC §12.3, §12.4): defaults that need no flags, an optional JSON file,
+ * environment variables (HEXXLADB_*) and flags, merged in that order (later wins). Validated at
+ * start: a bad value fails with InvalidArgument naming the setting and its bound.
+ *
+ * Tokens are secrets: they come from the file, HEXXLADB_TOKENS or a tokens file (never a flag,
+ * which would show in `ps`), and are never logged or echoed in errors.
+ */
+import fs from 'node:fs';
+import { hexxlaError } from '../errors.js';
+import { roles, type Role, type TokenEntry } from './auth.js';
+import {
+  concurrentStreamsDefault, messageBytesDefault, messageBytesMax, shutdownGraceMsDefault,
+} from './limits.js';
+import { logLevels, type LogLevel } from './logging.js';
+
+/** TLS files (PEM). With `clientCaFile`, clients must present a certificate it signed (mTLS). */
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile?: string;
+}
+
+export interface ServerConfig {
+  /** Primary file of the database; created (with its directory) when missing. */
+  readonly databasePath: string;
+  /**
+   * The only directory where compaction, backup and verify RPCs read or write (SPEC §9:
+   * destinations given over the network are confined to it). Created on first use.
+   */
+  readonly backupDir: string;
+  /** host:port to listen on; port 0 picks a free port. */
+  readonly listen: string;
+  /** Create a new database with MVCC (format v2). Ignored for an existing file. */
+  readonly mvcc: boolean;
+  /** Bearer tokens; empty = no authorisation (loopback use only). */
+  readonly tokens: readonly TokenEntry[];
+  readonly tls?: TlsConfig;
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+  readonly maxConcurrentStreams: number;
+  /** How long a shutdown waits for in-flight calls before cancelling them. */
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
+  /** Serve grpc.reflection (default true). */
+  readonly reflection: boolean;
+}
+
+export const defaultConfig: ServerConfig = {
+  databasePath: './data/hexxladb.db',
+  backupDir: './data/backups',
+  listen: '127.0.0.1:50051',
+  mvcc: true,
+  tokens: [],
+  maxReceiveMessageBytes: messageBytesDefault,
+  maxSendMessageBytes: messageBytesDefault,
+  maxConcurrentStreams: concurrentStreamsDefault,
+  shutdownGraceMs: shutdownGraceMsDefault,
+  logLevel: 'info',
+  reflection: true,
+};
+
+/** A partial configuration from one source. */
+export type ConfigLayer = { -readonly [K in keyof ServerConfig]?: ServerConfig[K] };
+
+function invalid(setting: string, message: string): never {
+  throw hexxlaError('InvalidArgument', `config ${setting}: ${message}`, { setting });
+}
+
+function intIn(setting: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
+    invalid(setting, `must be an integer in [${min}, ${max}]`);
+  }
+  return n;
+}
+
+function boolOf(setting: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  return invalid(setting, 'must be true or false');
+}
+
+/** Parses `role=token,role=token` (HEXXLADB_TOKENS) or lines `role token` (tokens file). */
+export function parseTokens(text: string, setting: string): TokenEntry[] {
+  const out: TokenEntry[] = [];
+  for (const raw of text.split(/[,\n]/)) {
+    const item = raw.trim();
+    if (item === '' || item.startsWith('#')) continue;
+    const match = /^(\w+)\s*[=\s]\s*(\S+)$/.exec(item);
+    if (match === null || !(roles as readonly string[]).includes(match[1] ?? '')) {
+      invalid(setting, `entries must be "role=token" with role one of ${roles.join(', ')}`);
+    }
+    out.push({ role: match[1] as Role, token: match[2] ?? '' });
+  }
+  return out;
+}
+
+/** The layer of HEXXLADB_* environment variables. */
+export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
+  const layer: ConfigLayer = {};
+  const get = (name: string): string | undefined => {
+    const v = env[`HEXXLADB_${name}`];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const db = get('DATABASE');
+  if (db !== undefined) layer.databasePath = db;
+  const backupDir = get('BACKUP_DIR');
+  if (backupDir !== undefined) layer.backupDir = backupDir;
+  const listen = get('LISTEN');
+  if (listen !== undefined) layer.listen = listen;
+  const mvcc = get('MVCC');
+  if (mvcc !== undefined) layer.mvcc = boolOf('HEXXLADB_MVCC', mvcc);
+  const tokens = get('TOKENS');
+  if (tokens !== undefined) layer.tokens = parseTokens(tokens, 'HEXXLADB_TOKENS');
+  const tokensFile = get('TOKENS_FILE');
+  if (tokensFile !== undefined) layer.tokens = readTokensFile(tokensFile);
+  const cert = get('TLS_CERT');
+  const key = get('TLS_KEY');
+  const ca = get('TLS_CLIENT_CA');
+  if (cert !== undefined || key !== undefined) {
+    layer.tls = { certFile: cert ?? '', keyFile: key ?? '', ...(ca === undefined ? {} : {
+      clientCaFile: ca }) };
+  }
+  const level = get('LOG_LEVEL');
+  if (level !== undefined) layer.logLevel = level as LogLevel;
+  const grace = get('SHUTDOWN_GRACE_MS');
+  if (grace !== undefined) layer.shutdownGraceMs = intIn('HEXXLADB_SHUTDOWN_GRACE_MS', grace, 0,
+    3_600_000);
+  return layer;
+}
+
+/** Reads a tokens file: one `role token` per line, # comments. */
+export function readTokensFile(file: string): TokenEntry[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return invalid('tokensFile', 'cannot be read');
+  }
+  return parseTokens(text, 'tokensFile');
+}
+
+/** The layer of a JSON config file (keys as in ServerConfig, plus `tokensFile`). */
+export function configFromFile(file: string): ConfigLayer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return invalid('file', 'cannot be read or is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return invalid('file', 'must hold a JSON object');
+  }
+  const { tokensFile, ...rest } = parsed as ConfigLayer & { tokensFile?: unknown };
+  const known = new Set([...Object.keys(defaultConfig), 'tls']);
+  for (const key of Object.keys(rest)) if (!known.has(key)) invalid(key, 'unknown setting');
+  const layer: ConfigLayer = { ...rest };
+  if (typeof tokensFile === 'string') layer.tokens = readTokensFile(tokensFile);
+  return layer;
+}
+
+/** Merges layers over the defaults and validates the result. */
+export function resolveConfig(...layers: ConfigLayer[]): ServerConfig {
+  const merged = Object.assign({}, defaultConfig, ...layers) as ServerConfig;
+  if (typeof merged.databasePath !== 'string' || merged.databasePath === '') {
+    invalid('databasePath', 'must be a non-empty path');
+  }
+  if (typeof merged.backupDir !== 'string' || merged.backupDir === '') {
+    invalid('backupDir', 'must be a non-empty path');
+  }
+  if (typeof merged.listen !== 'string' || !/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(merged.listen)) {
+    invalid('listen', 'must be host:port');
+  }
+  if (!(logLevels as readonly string[]).includes(merged.logLevel)) {
+    invalid('logLevel', `must be one of ${logLevels.join(', ')}`);
+  }
+  if (!Array.isArray(merged.tokens)) invalid('tokens', 'must be a list of {role, token}');
+  if (merged.tls !== undefined && (merged.tls.certFile === '' || merged.tls.keyFile === '')) {
+    invalid('tls', 'needs both certFile and keyFile');
+  }
+  return {
+    ...merged,
+    mvcc: boolOf('mvcc', merged.mvcc),
+    reflection: boolOf('reflection', merged.reflection),
+    maxReceiveMessageBytes: intIn('maxReceiveMessageBytes', merged.maxReceiveMessageBytes, 1024,
+      messageBytesMax),
+    maxSendMessageBytes: intIn('maxSendMessageBytes', merged.maxSendMessageBytes, 1024,
+      messageBytesMax),
+    maxConcurrentStreams: intIn('maxConcurrentStreams', merged.maxConcurrentStreams, 1, 10_000),
+    shutdownGraceMs: intIn('shutdownGraceMs', merged.shutdownGraceMs, 0, 3_600_000),
+  };
+}
+
+/** True when `listen` names a loopback host. */
+export function isLoopback(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}

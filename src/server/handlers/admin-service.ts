@@ -1,0 +1,71 @@
+/**
+ * AdminService handlers (SPEC §9, §11, §12.4): status, checkpoint, health check (db.check, the
+ * structural check, for now). Compact, backup lease, Backup, VerifyBackup and RotateEncryption
+ * are not registered until the engine offers them.
+ */
+import { readFileSync } from 'node:fs';
+import type { AdminService } from '../../../gen/hexxladb/v1/admin_service_pb.js';
+import { healthCheckErrorsMax } from '../limits.js';
+import { headerAt } from '../snapshot.js';
+import { checkLive, type HandlerDeps, type HandlersOf } from './common.js';
+
+type Handlers = HandlersOf<typeof AdminService>;
+
+export function adminHandlers({ db, startedAtMs, version }: HandlerDeps): Handlers {
+  return {
+    async getStatus(_req, ctx) {
+      checkLive(ctx);
+      const s = db.stats();
+      const uptimeMs = Math.max(0, Date.now() - startedAtMs);
+      return {
+        header: headerAt(db, s.commitSeq),
+        mvcc: db.mvcc,
+        pageSizeBytes: db.pageSize(),
+        maxValueBytes: db.maxValueBytes(),
+        pageCount: BigInt(s.pageCount),
+        freePages: BigInt(s.freePages),
+        walBytes: BigInt(s.walBytes),
+        commits: BigInt(s.commits),
+        walSyncs: BigInt(s.walSyncs),
+        syncBatchMax: BigInt(s.syncBatchMax),
+        checkpoints: BigInt(s.checkpoints),
+        cacheHits: BigInt(s.cacheHits),
+        cacheMisses: BigInt(s.cacheMisses),
+        serverVersion: version,
+        uptime: { seconds: BigInt(Math.floor(uptimeMs / 1000)), nanos: (uptimeMs % 1000) * 1e6 },
+      };
+    },
+    async checkpoint(_req, ctx) {
+      checkLive(ctx);
+      await db.checkpoint();
+      return { header: headerAt(db, db.commitSeq()) };
+    },
+    async healthCheck(req, ctx) {
+      checkLive(ctx);
+      const errorsMax = Math.min(req.errorsMax === 0 ? 100 : req.errorsMax, healthCheckErrorsMax);
+      const report = db.check({ errorsMax, verifyValues: req.verifyValues });
+      return {
+        header: headerAt(db, report.commitSeq),
+        ok: report.ok,
+        errorCount: BigInt(report.errorCount),
+        errors: report.errors,
+        warnings: report.warnings,
+        pages: BigInt(report.stats.pages),
+        treeDepth: report.stats.treeDepth,
+        entries: BigInt(report.stats.entries),
+        freePages: BigInt(report.stats.freePages),
+      };
+    },
+  };
+}
+
+/** The package version, read once from package.json (for GetStatus). */
+export function packageVersion(): string {
+  try {
+    const url = new URL('../../../package.json', import.meta.url);
+    const pkg = JSON.parse(readFileSync(url, 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The HexxlaDB gRPC server (SPEC §12): one database behind CellService, MvccService and
+ * AdminService, plus grpc.health.v1 and reflection.
+ *
+ * Every call of the hexxladb services runs through `runCall`: request id, authorisation by role,
+ * an AbortSignal tied to cancellation / deadline / forced shutdown, error mapping (error-map.ts)
+ * and one log line. Lifetime: `HexxlaServer.start` opens the database (unless one is given),
+ * binds and marks health SERVING; `shutdown` marks NOT_SERVING, stops accepting, waits for
+ * in-flight calls up to the grace period, cancels the rest, then closes the database (which
+ * waits for in-flight commits and checkpoints the WAL) when the server opened it.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DescMethod } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import {
+  AdminService, file_hexxladb_v1_admin_service,
+} from '../../gen/hexxladb/v1/admin_service_pb.js';
+import {
+  CellService, file_hexxladb_v1_cell_service,
+} from '../../gen/hexxladb/v1/cell_service_pb.js';
+import {
+  MvccService, file_hexxladb_v1_mvcc_service,
+} from '../../gen/hexxladb/v1/mvcc_service_pb.js';
+import { open, type Database } from '../index.js';
+import { Authorizer, requiredRole } from './auth.js';
+import { isLoopback, type ServerConfig } from './config.js';
+import { toServiceError } from './error-map.js';
+import { adaptService, type CallContext, type CallHooks } from './grpc-adapter.js';
+import { adminHandlers, packageVersion } from './handlers/admin-service.js';
+import { adminOpsHandlers } from './handlers/admin-ops.js';
+import {
+  batchPutHandlers, cellHandlers, cellListHandlers, edgeHandlers, facetHandlers,
+} from './handlers/cell-records.js';
+import type { HandlerDeps } from './handlers/common.js';
+import { mvccHandlers } from './handlers/mvcc-service.js';
+import { ringHandlers, seamHandlers, seamListHandlers } from './handlers/seams.js';
+import { writeBatchHandlers } from './handlers/write-batch.js';
+import { createLogger, type Logger } from './logging.js';
+import { requestIdKey, requestIdPattern } from './metadata.js';
+import { addReflection, Health } from './reflection.js';
+
+/** How to start a server. */
+export interface StartOptions {
+  readonly config: ServerConfig;
+  /** Serve this open database (the caller keeps ownership) instead of opening databasePath. */
+  readonly db?: Database;
+  /** Logger (default: pino JSON on stdout at config.logLevel). */
+  readonly logger?: Logger;
+}
+
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+function deadlineMs(call: AnyCall): number {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : Infinity;
+}
+
+function requestIdOf(metadata: grpc.Metadata): string {
+  const given = metadata.get(requestIdKey)[0];
+  return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+}
+
+export class HexxlaServer implements CallHooks {
+  private readonly grpcServer: grpc.Server;
+  private readonly inflight = new Set<AbortController>();
+  private readonly authorizer: Authorizer;
+  private readonly health: Health;
+  private stopping: Promise<void> | null = null;
+  private boundPort = 0;
+  private readonly redact: string[];
+  /** Names of the methods registered per service (unregistered ones answer UNIMPLEMENTED). */
+  readonly registered: Record<string, readonly string[]> = {};
+
+  private constructor(
+    readonly config: ServerConfig,
+    readonly db: Database,
+    private readonly ownsDb: boolean,
+    readonly logger: Logger,
+  ) {
+    this.authorizer = new Authorizer(config.tokens);
+    this.redact = [path.dirname(path.resolve(db.path))];
+    this.grpcServer = new grpc.Server({
+      'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
+      'grpc.max_send_message_length': config.maxSendMessageBytes,
+      'grpc.max_concurrent_streams': config.maxConcurrentStreams,
+      'grpc.keepalive_time_ms': 60_000,
+      'grpc.keepalive_timeout_ms': 20_000,
+      'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    });
+    const services = [CellService, MvccService, AdminService].map((s) => s.typeName);
+    this.health = new Health(services);
+    this.registerServices();
+    this.health.addTo(this.grpcServer);
+    if (config.reflection) {
+      addReflection(this.grpcServer, [file_hexxladb_v1_cell_service,
+        file_hexxladb_v1_mvcc_service, file_hexxladb_v1_admin_service], services);
+    }
+  }
+
+  /** Opens the database (unless given), binds the port and starts serving. */
+  static async start(options: StartOptions): Promise<HexxlaServer> {
+    const { config } = options;
+    const logger = options.logger ?? createLogger(config.logLevel);
+    let db = options.db;
+    if (db === undefined) {
+      fs.mkdirSync(path.dirname(path.resolve(config.databasePath)), { recursive: true });
+      db = await open(config.databasePath, { mvcc: config.mvcc });
+    }
+    try {
+      const server = new HexxlaServer(config, db, options.db === undefined, logger);
+      await server.bind();
+      return server;
+    } catch (err) {
+      // A bad token list, TLS file or address: close what this call opened, then report.
+      if (options.db === undefined) await db.close();
+      throw err;
+    }
+  }
+
+  /** Calls running now (for shutdown tests and status). */
+  get inflightCalls(): number {
+    return this.inflight.size;
+  }
+
+  /** The port bound (useful with port 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  private registerServices(): void {
+    const deps: HandlerDeps = { db: this.db, startedAtMs: Date.now(), version: packageVersion(),
+      backupDir: path.resolve(this.config.backupDir) };
+    const cell = adaptService(CellService, {
+      ...cellHandlers(deps), ...cellListHandlers(deps), ...batchPutHandlers(deps),
+      ...facetHandlers(deps), ...edgeHandlers(deps), ...seamHandlers(deps),
+      ...seamListHandlers(deps), ...ringHandlers(deps), ...writeBatchHandlers(deps),
+    }, this);
+    const mvcc = adaptService(MvccService, mvccHandlers(deps), this);
+    const admin = adaptService(AdminService,
+      { ...adminHandlers(deps), ...adminOpsHandlers(deps) }, this);
+    for (const [name, s] of [['CellService', cell], ['MvccService', mvcc],
+      ['AdminService', admin]] as const) {
+      this.grpcServer.addService(s.definition, s.implementation);
+      this.registered[name] = s.registered;
+    }
+  }
+
+  private credentials(): grpc.ServerCredentials {
+    const tls = this.config.tls;
+    if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+    const ca = tls.clientCaFile === undefined ? null : fs.readFileSync(tls.clientCaFile);
+    return grpc.ServerCredentials.createSsl(ca, [{
+      private_key: fs.readFileSync(tls.keyFile), cert_chain: fs.readFileSync(tls.certFile),
+    }], ca !== null);
+  }
+
+  private async bind(): Promise<void> {
+    const { listen } = this.config;
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      this.grpcServer.bindAsync(listen, this.credentials(),
+        (err, port) => (err === null ? resolve(port) : reject(err)));
+    });
+    this.health.set(true);
+    if (!this.authorizer.enabled && !isLoopback(listen)) {
+      this.logger.warn({ listen }, 'listening beyond loopback without bearer tokens');
+    }
+    this.logger.info({ listen, port: this.boundPort, tls: this.config.tls !== undefined,
+      auth: this.authorizer.enabled, mvcc: this.db.mvcc }, 'hexxladb server started');
+  }
+
+  /** CallHooks: runs one call (see the module comment). Never rejects. */
+  run(method: DescMethod, call: AnyCall, work: (ctx: CallContext) => Promise<void>,
+    respond: (err: grpc.ServiceError | null) => void): void {
+    const started = performance.now();
+    const requestId = requestIdOf(call.metadata);
+    const controller = new AbortController();
+    let deadlineHit = false;
+    const onCancel = (): void => controller.abort();
+    call.on('cancelled', onCancel);
+    const remaining = deadlineMs(call) - Date.now();
+    const timer = remaining === Infinity ? undefined : setTimeout(() => {
+      deadlineHit = true;
+      controller.abort();
+    }, Math.max(0, remaining));
+    this.inflight.add(controller);
+    const echo = new grpc.Metadata();
+    echo.set(requestIdKey, requestId);
+    call.sendMetadata(echo);
+    const finish = (err: grpc.ServiceError | null, role: string | undefined): void => {
+      clearTimeout(timer);
+      call.off('cancelled', onCancel);
+      this.inflight.delete(controller);
+      respond(err);
+      this.logger.info({ reqId: requestId, method: `${method.parent.name}/${method.name}`,
+        code: grpc.status[err?.code ?? grpc.status.OK], ms: Math.round(performance.now() -
+          started), role }, 'rpc');
+    };
+    let role: string | undefined;
+    void (async () => {
+      try {
+        role = this.authorizer.authorize(call.metadata,
+          requiredRole(method.parent.name, method.name));
+        await work({ signal: controller.signal, metadata: call.metadata, requestId });
+        finish(null, role);
+      } catch (err) {
+        finish(this.mapError(err, requestId, deadlineHit), role);
+      }
+    })();
+  }
+
+  private mapError(err: unknown, requestId: string, deadlineHit: boolean): grpc.ServiceError {
+    const { serviceError, isUnexpected } = toServiceError(err,
+      { redact: this.redact, deadlineExceeded: deadlineHit });
+    if (isUnexpected) {
+      // The only place the original (stack, paths) goes: the log, never the wire.
+      this.logger.error({ reqId: requestId, err }, 'unexpected error in a call');
+    }
+    return serviceError;
+  }
+
+  /**
+   * Stops the server: NOT_SERVING, no new calls, in-flight calls get `graceMs` (default the
+   * configured grace) to finish, then are cancelled; then the database is closed if this
+   * server opened it. Idempotent: later calls return the same promise.
+   */
+  shutdown(graceMs = this.config.shutdownGraceMs): Promise<void> {
+    this.stopping ??= this.stop(graceMs);
+    return this.stopping;
+  }
+
+  private async stop(graceMs: number): Promise<void> {
+    this.health.set(false);
+    this.logger.info({ inflight: this.inflight.size, graceMs }, 'shutting down');
+    const drained = new Promise<boolean>((resolve) =>
+      this.grpcServer.tryShutdown(() => resolve(true)));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    });
+    const clean = await Promise.race([drained, expired]);
+    clearTimeout(timer);
+    if (!clean) {
+      this.logger.warn({ inflight: this.inflight.size }, 'grace period over: cancelling calls');
+      for (const c of this.inflight) c.abort();
+      this.grpcServer.forceShutdown();
+    }
+    if (this.ownsDb) await this.db.close();
+    this.logger.info('hexxladb server stopped');
+  }
+}
