@@ -27,6 +27,12 @@ import {
 import { backupTo, type BackupOptions, type BackupResult } from '../ops/backup.js';
 import { compactDatabase, type CompactOptions, type CompactResult } from '../ops/compact.js';
 import { healthCheck, type HealthOptions, type HealthReport } from '../model/health.js';
+import { ChangelogLink } from '../changelog/attach.js';
+import type { ChangelogFilter } from '../changelog/changelog.js';
+import type { ChangelogEntry, ChangelogFrame } from '../changelog/format.js';
+import type { SubscribeOptions } from '../changelog/subscribe.js';
+import { snapshotTagKey } from './keys.js';
+import { nodeFileSystem } from '../storage/file.js';
 import { checkStore } from '../storage/check.js';
 import type { CheckOptions, CheckReport } from '../storage/check.js';
 import type { Store, StoreStats } from '../storage/store.js';
@@ -40,6 +46,11 @@ import { UlidGenerator } from './ulid.js';
 import { runBatchPut } from '../model/batch.js';
 
 export interface OpenOptions extends StoreOptions {
+  /**
+   * Keep the changelog sidecar `<path>-changelog` (SPEC §7): every committed mutation, readable
+   * with readChangelogSince / readChangelogFiltered and live with subscribeChangelog.
+   */
+  changelog?: boolean;
   /** Validator and after-put hooks (SPEC §3.1); more can be added with Database.hooks. */
   hooks?: RecordHooks;
   /**
@@ -92,7 +103,11 @@ export class Database {
     protectedSeqs: (w) => this.protectedSeqsIn(w),
   });
 
-  private constructor(private readonly store: Store, options: OpenOptions) {
+  private constructor(
+    private store: Store,
+    options: OpenOptions,
+    private readonly link: ChangelogLink | null,
+  ) {
     this.hookSet = { ...options.hooks };
     this.retention = options.retainCommitsBehindHead ?? 0;
     this.lastTimeMs = Number(store.commitTimeMs);
@@ -104,9 +119,19 @@ export class Database {
 
   /** Opens or creates the database at `path` (and `<path>-wal` beside it). */
   static async open(path: string, options: OpenOptions = {}): Promise<Database> {
-    const { hooks: _hooks, retainCommitsBehindHead: retain, ...storeOptions } = options;
+    const { hooks: _hooks, retainCommitsBehindHead: retain, changelog, ...storeOptions } = options;
     if (retain !== undefined) checkRetention(retain); // before any file is opened
-    return new Database(await openStore(path, storeOptions), options);
+    const store = await openStore(path, storeOptions);
+    let link: ChangelogLink | null = null;
+    if (changelog === true) {
+      try {
+        link = ChangelogLink.open(store, storeOptions.fs ?? nodeFileSystem);
+      } catch (err) {
+        await store.close();
+        throw err;
+      }
+    }
+    return new Database(store, options, link);
   }
 
   get path(): string {
@@ -223,11 +248,15 @@ export class Database {
   async tagSnapshot(label: string): Promise<bigint> {
     this.requireMvcc('tagSnapshot');
     checkLabel(label);
-    return this.store.update((tx) => {
+    return this.logged(this.store.update((tx) => {
       const seq = tx.state.commitSeq;
       putSnapshotTag(tx, label, seq);
+      const value = new Uint8Array(8);
+      new DataView(value.buffer).setBigUint64(0, seq);
+      this.link?.stage(seq + 1n, Date.now(), [{ op: 'tagSnapshot', key: snapshotTagKey(label),
+        value }]);
       return seq;
-    });
+    }));
   }
 
   /** Seq of a tag. Throws SnapshotTagNotFound. */
@@ -247,7 +276,14 @@ export class Database {
   deleteSnapshotTag(label: string): Promise<boolean> {
     this.requireMvcc('deleteSnapshotTag');
     checkLabel(label);
-    return this.store.update((tx) => deleteSnapshotTag(tx, label));
+    return this.logged(this.store.update((tx) => {
+      const existed = deleteSnapshotTag(tx, label);
+      if (existed) {
+        this.link?.stage(tx.state.commitSeq + 1n, Date.now(),
+          [{ op: 'deleteSnapshotTag', key: snapshotTagKey(label) }]);
+      }
+      return existed;
+    }));
   }
 
   /** Cells added, modified and removed between seqs `a` and `b` (a ≤ b). */
@@ -334,13 +370,15 @@ export class Database {
    */
   async update<T>(fn: (tx: WriteTx) => T): Promise<T> {
     const after: (() => void)[] = [];
-    const result = await this.store.update((tx) => {
+    const result = await this.logged(this.store.update((tx) => {
       after.length = 0;
-      const ctx = this.writeCtx(tx, after);
+      const changes: Change[] = [];
+      const ctx = this.writeCtx(tx, after, changes);
       const value = fn(new WriteTx(tx, this.store.maxValueBytes, ctx));
       if (this.mvcc && tx.dirty.size > 0) recordCommitTime(tx, ctx.records.writeSeq, ctx.nowMs);
+      this.link?.stage(ctx.records.writeSeq, ctx.nowMs, changes);
       return value;
-    });
+    }));
     for (const hook of after) {
       try {
         hook();
@@ -428,8 +466,51 @@ export class Database {
   }
 
   /** Waits for in-flight commits, checkpoints and closes the files. Idempotent. */
-  close(): Promise<void> {
-    return this.store.close();
+  async close(): Promise<void> {
+    await this.store.close();
+    this.link?.close();
+  }
+
+  /** Changelog entries of commits after `seq` (at most `limit`). Throws ChangelogDisabled. */
+  readChangelogSince(seq: bigint, limit?: number): ChangelogEntry[] {
+    return this.changelog('readChangelogSince').readSince(seq, limit);
+  }
+
+  /** Like readChangelogSince, keeping entries whose op and key prefix match `filter`. */
+  readChangelogFiltered(seq: bigint, filter: ChangelogFilter = {}): ChangelogEntry[] {
+    return this.changelog('readChangelogFiltered').readFiltered(seq, filter);
+  }
+
+  /**
+   * Commits after `fromSeq` from the changelog, then new ones as they become durable: one frame
+   * per commit, in order, each once. A reader that falls `bufferFrames` commits behind is cut off
+   * with SubscriberLagging (`resumeSeq`). Ends when the database closes or `signal` aborts.
+   */
+  subscribeChangelog(fromSeq: bigint, options?: SubscribeOptions):
+    AsyncGenerator<ChangelogFrame> {
+    return this.changelog('subscribeChangelog').subscribe(fromSeq, options);
+  }
+
+  private changelog(call: string): ChangelogLink {
+    this.store.view(() => undefined); // DatabaseClosed first
+    if (this.link === null) {
+      throw hexxlaError('ChangelogDisabled', `${call} needs the changelog (open with ` +
+        'changelog: true)', { path: this.path });
+    }
+    return this.link;
+  }
+
+  /** Settles the changelog after a commit attempt: publish on success, drop staged on failure. */
+  private async logged<T>(commit: Promise<T>): Promise<T> {
+    if (this.link === null) return commit;
+    try {
+      const result = await commit;
+      this.link.settle(true);
+      return result;
+    } catch (err) {
+      this.link.settle(false);
+      throw err;
+    }
   }
 
   /** The storage engine under this handle (for the engine's own modules and checks). */
@@ -459,10 +540,9 @@ export class Database {
     return new ReadTx(tx, ctx);
   }
 
-  private writeCtx(tx: StoreWriteTx, after: (() => void)[]): WriteCtx {
+  private writeCtx(tx: StoreWriteTx, after: (() => void)[], changes: Change[]): WriteCtx {
     const nowMs = Math.max(Date.now(), this.lastTimeMs);
     this.lastTimeMs = nowMs;
-    const changes: Change[] = [];
     return {
       records: new RecordWriter(tx, this.mvcc, this.store.maxValueBytes),
       hooks: this.hookSet,

@@ -118,6 +118,14 @@ export class Store implements TxHost {
    * The unlocked keys of an encrypted database (null when plain), for sidecars that must be
    * encrypted too: the changelog seals its frames with `changelogSealer(keys)`.
    */
+  /**
+   * Sets the function awaited before each WAL fsync: a sidecar written alongside commits (the
+   * changelog) syncs there, so it is durable before the commits it describes are.
+   */
+  setBeforeWalSync(fn: (() => Promise<void>) | null): void {
+    this.wal.beforeSync = fn;
+  }
+
   get encryptionKeys(): EncryptionKeys | null {
     return this.parts.cipher?.keys ?? null;
   }
@@ -152,6 +160,11 @@ export class Store implements TxHost {
   /** Seq of the newest durable commit (what readers see). */
   get commitSeq(): bigint {
     return this.durableState.commitSeq;
+  }
+
+  /** Seq of the newest commit built, durable or still in flight (the next one gets seq + 1). */
+  get latestCommitSeq(): bigint {
+    return this.latestState.commitSeq;
   }
 
   get commitTimeMs(): bigint {

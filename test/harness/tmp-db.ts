@@ -120,7 +120,7 @@ export class TmpDb {
    * (on the old files) and opens the copy: a lossless "kill -9" followed by recovery.
    */
   async snapshotReopen(): Promise<Database> {
-    const files = [this.name, `${this.name}-wal`].map((n) => {
+    const files = [this.name, `${this.name}-wal`, `${this.name}-changelog`].map((n) => {
       const p = path.posix.join(this.place.dir, n);
       return { name: n, bytes: this.place.fs.exists(p) ? readAll(this.place, p) : null };
     });

@@ -82,6 +82,8 @@ export class WalWriter {
   private stageUsed = 0;
   private running: Promise<void> | null = null;
   private poisonedBy: HexxlaError | null = null;
+  /** Awaited before every WAL fsync (see syncBatch). */
+  beforeSync: (() => Promise<void>) | null = null;
   readonly counters: WalCounters = { commits: 0, syncs: 0, batches: 0, batchMax: 0,
     bytesWritten: 0 };
 
@@ -242,6 +244,9 @@ export class WalWriter {
 
   private async syncBatch(batch: Queued[]): Promise<void> {
     try {
+      // Sidecars written with these commits (the changelog) become durable first, so a durable
+      // commit never lacks its sidecar records; a failure here poisons like a WAL fsync failure.
+      if (this.beforeSync !== null) await this.beforeSync();
       failpoint('wal-before-sync');
       await this.file.sync();
       failpoint('wal-after-sync');

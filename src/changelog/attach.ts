@@ -1,0 +1,75 @@
+/**
+ * Joins a Store and its changelog sidecar (SPEC §7): opens the log beside the primary (sealed
+ * under the changelog subkey when the database is encrypted), has the store sync it before every
+ * WAL fsync, and exposes what Database needs: stage a commit's changes, mark durable, roll back.
+ */
+import { hexxlaError } from '../errors.js';
+import type { Change } from '../model/context.js';
+import { changelogSealer } from '../storage/crypto/seal.js';
+import type { FileSystem } from '../storage/file.js';
+import type { Store } from '../storage/store.js';
+import { Changelog, type ChangelogFilter } from './changelog.js';
+import type { ChangelogEntry, ChangelogFrame } from './format.js';
+import { subscribeChangelog, type SubscribeOptions } from './subscribe.js';
+
+/** The sidecar's path for a primary at `path`. */
+export const changelogPath = (path: string): string => `${path}-changelog`;
+
+export class ChangelogLink {
+  private constructor(
+    private readonly store: Store,
+    readonly log: Changelog,
+  ) {
+    store.setBeforeWalSync(() => log.sync());
+  }
+
+  static open(store: Store, fs: FileSystem): ChangelogLink {
+    const keys = store.encryptionKeys;
+    const log = Changelog.open({
+      fs, path: changelogPath(store.path), fileId: store.identity.fileId,
+      commitSeq: store.commitSeq, ...(keys === null ? {} : { sealer: changelogSealer(keys) }),
+    });
+    return new ChangelogLink(store, log);
+  }
+
+  /** Writes the frame of the commit being built (synced before the WAL fsync). */
+  stage(seq: bigint, timeMs: number, changes: readonly Change[]): void {
+    if (changes.length > 0) this.log.stage(seq, timeMs, changes);
+  }
+
+  /**
+   * After an update settled: publishes the frames of durable commits, or, after a failure, drops
+   * the frames of commits the store no longer has (a failed commit rolls the store back to its
+   * durable state; a callback that threw staged nothing and leaves other commits in flight).
+   */
+  settle(ok: boolean): void {
+    if (ok) this.log.markDurable(this.store.commitSeq);
+    else this.log.rollbackTo(this.store.latestCommitSeq);
+  }
+
+  readSince(seq: bigint, limit?: number): ChangelogEntry[] {
+    checkSeq(seq);
+    return this.log.readSince(seq, limit);
+  }
+
+  readFiltered(seq: bigint, filter: ChangelogFilter): ChangelogEntry[] {
+    checkSeq(seq);
+    return this.log.readFiltered(seq, filter);
+  }
+
+  subscribe(fromSeq: bigint, options?: SubscribeOptions): AsyncGenerator<ChangelogFrame> {
+    checkSeq(fromSeq);
+    return subscribeChangelog(this.log, fromSeq, options);
+  }
+
+  close(): void {
+    this.store.setBeforeWalSync(null);
+    this.log.close();
+  }
+}
+
+function checkSeq(seq: bigint): void {
+  if (typeof seq !== 'bigint' || seq < 0n) {
+    throw hexxlaError('InvalidArgument', 'seq must be a non-negative bigint');
+  }
+}
