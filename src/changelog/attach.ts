@@ -23,9 +23,9 @@ export class ChangelogLink {
     store.setBeforeWalSync(() => log.sync());
   }
 
-  static open(store: Store, fs: FileSystem): ChangelogLink {
+  static async open(store: Store, fs: FileSystem): Promise<ChangelogLink> {
     const keys = store.encryptionKeys;
-    const log = Changelog.open({
+    const log = await Changelog.open({
       fs, path: changelogPath(store.path), fileId: store.identity.fileId,
       commitSeq: store.commitSeq, ...(keys === null ? {} : { sealer: changelogSealer(keys) }),
     });

@@ -12,6 +12,7 @@
  * that fails its checksum while its (clear) seq says it belongs to a durable commit, or any
  * damage before valid frames, is `ChangelogCorrupt` with the last good seq: never skipped.
  */
+import { dirname } from 'node:path';
 import { assert } from '../assert.js';
 import { hexxlaError, ioError } from '../errors.js';
 import type { Change } from '../model/context.js';
@@ -79,9 +80,14 @@ export class Changelog {
     for (const f of scan.frames) this.noteFrame(f.seq, f.offset);
   }
 
-  /** Opens (creating when missing) and recovers the log; see the module comment. */
-  static open(opts: ChangelogOpenOptions): Changelog {
+  /**
+   * Opens (creating when missing) and recovers the log; see the module comment. A new log's
+   * header and directory entry are synced before it is used: a commit's frame must not vanish
+   * with an unsynced file.
+   */
+  static async open(opts: ChangelogOpenOptions): Promise<Changelog> {
     const { fs, path } = opts;
+    const existed = fs.exists(path);
     let file: StorageFile;
     try {
       file = fs.open(path, { create: true });
@@ -94,6 +100,7 @@ export class Changelog {
         file.truncate(0);
         file.write(encodeHeader({ sealed: opts.sealer !== undefined, fileId: opts.fileId,
           baseSeq: opts.commitSeq }), 0);
+        await syncNew(fs, file, path, existed);
       }
       const head = new Uint8Array(changelogHeaderBytes);
       file.read(head, 0);
@@ -267,6 +274,16 @@ export class Changelog {
     new DataView(out.buffer).setBigUint64(0, seq, true);
     out.set(sealed, 8);
     return out;
+  }
+}
+
+async function syncNew(fs: FileSystem, file: StorageFile, path: string,
+  existed: boolean): Promise<void> {
+  try {
+    await file.sync();
+    if (!existed) await fs.syncDirectory(dirname(path));
+  } catch (err) {
+    throw ioError('changelog create', path, err);
   }
 }
 

@@ -125,7 +125,7 @@ export class Database {
     let link: ChangelogLink | null = null;
     if (changelog === true) {
       try {
-        link = ChangelogLink.open(store, storeOptions.fs ?? nodeFileSystem);
+        link = await ChangelogLink.open(store, storeOptions.fs ?? nodeFileSystem);
       } catch (err) {
         await store.close();
         throw err;

@@ -34,7 +34,7 @@ async function commit(log: Changelog, seq: bigint, changes: Change[]): Promise<v
 describe('changelog', () => {
   it('reads back durable commits since a seq, filtered by op and key prefix', async () => {
     const fs = newFs();
-    const log = Changelog.open({ fs, path, fileId, commitSeq: 0n });
+    const log = await Changelog.open({ fs, path, fileId, commitSeq: 0n });
     for (let s = 1n; s <= 200n; s++) {
       await commit(log, s, [change(Number(s % 7n)), change(Number(s % 5n), 'deleteCell')]);
     }
@@ -48,14 +48,14 @@ describe('changelog', () => {
     expect(log.readFiltered(0n, { keyPrefix: Uint8Array.of(0x10, 3) }).length).toBeGreaterThan(0);
     expect(log.readFiltered(0n, { limit: 3 })).toHaveLength(3);
     log.close();
-    const again = Changelog.open({ fs, path, fileId, commitSeq: 200n });
+    const again = await Changelog.open({ fs, path, fileId, commitSeq: 200n });
     expect(again.readSince(199n).map((e) => e.seq)).toEqual([200n, 200n]);
     again.close();
   });
 
   it('drops frames of commits that never became durable, at open and at run time', async () => {
     const fs = newFs();
-    const log = Changelog.open({ fs, path, fileId, commitSeq: 0n });
+    const log = await Changelog.open({ fs, path, fileId, commitSeq: 0n });
     await commit(log, 1n, [change(1)]);
     log.stage(2n, 5, [change(2)]);
     expect(log.readSince(0n)).toHaveLength(1); // staged, not durable: invisible
@@ -64,7 +64,7 @@ describe('changelog', () => {
     log.stage(3n, 7, [change(4)]);
     await log.sync();
     log.close();
-    const reopened = Changelog.open({ fs, path, fileId, commitSeq: 2n });
+    const reopened = await Changelog.open({ fs, path, fileId, commitSeq: 2n });
     expect(reopened.readSince(0n).map((e) => [e.seq, e.key[1]])).toEqual([[1n, 1], [2n, 3]]);
     reopened.stage(3n, 8, [change(9)]);
     reopened.stage(3n, 9, [change(10)]); // a retried seq replaces the failed staged frame
@@ -78,27 +78,27 @@ describe('changelog', () => {
   it('truncates a torn append and reports damage to a durable frame as ChangelogCorrupt',
     async () => {
       const fs = newFs();
-      const log = Changelog.open({ fs, path, fileId, commitSeq: 0n });
+      const log = await Changelog.open({ fs, path, fileId, commitSeq: 0n });
       for (let s = 1n; s <= 5n; s++) await commit(log, s, [change(Number(s))]);
       log.close();
       const bytes = fs.readFile(path);
       fs.writeFile(path, bytes.subarray(0, bytes.length - 3)); // torn last frame (seq 5)
-      const torn = Changelog.open({ fs, path, fileId, commitSeq: 4n });
+      const torn = await Changelog.open({ fs, path, fileId, commitSeq: 4n });
       expect(torn.readSince(0n).map((e) => e.seq)).toEqual([1n, 2n, 3n, 4n]);
       torn.close();
       const flipped = fs.readFile(path);
       flipped[changelogHeaderBytes + 40]! ^= 0x40; // inside frame 1 or 2
       fs.writeFile(path, flipped);
-      expect(() => Changelog.open({ fs, path, fileId, commitSeq: 4n })).toThrowError(
-        expect.objectContaining({ code: 'ChangelogCorrupt' }));
+      await expect(Changelog.open({ fs, path, fileId, commitSeq: 4n })).rejects.toMatchObject(
+        { code: 'ChangelogCorrupt' });
     });
 
   it('refuses the changelog of another database', async () => {
     const fs = newFs();
-    Changelog.open({ fs, path, fileId, commitSeq: 0n }).close();
+    (await Changelog.open({ fs, path, fileId, commitSeq: 0n })).close();
     const other = new Uint8Array(16).fill(9);
-    expect(() => Changelog.open({ fs, path, fileId: other, commitSeq: 0n })).toThrowError(
-      expect.objectContaining({ code: 'ChangelogCorrupt' }));
+    await expect(Changelog.open({ fs, path, fileId: other, commitSeq: 0n })).rejects.toMatchObject(
+      { code: 'ChangelogCorrupt' });
   });
 
   it('seals frames when a sealer is given and refuses a tampered one', async () => {
@@ -108,21 +108,21 @@ describe('changelog', () => {
       seal: (p: Uint8Array) => Uint8Array.of(0xaa, ...xor(p)),
       open: (s: Uint8Array) => (s[0] === 0xaa ? xor(s.subarray(1)) : null),
     };
-    const log = Changelog.open({ fs, path, fileId, commitSeq: 0n, sealer });
+    const log = await Changelog.open({ fs, path, fileId, commitSeq: 0n, sealer });
     await commit(log, 1n, [change(7)]);
     log.close();
-    const again = Changelog.open({ fs, path, fileId, commitSeq: 1n, sealer });
+    const again = await Changelog.open({ fs, path, fileId, commitSeq: 1n, sealer });
     expect(again.readSince(0n)[0]?.value).toEqual(Uint8Array.of(1, 2, 7));
     again.close();
-    expect(() => Changelog.open({ fs, path, fileId, commitSeq: 1n })).toThrowError(
-      expect.objectContaining({ code: 'ChangelogCorrupt' }));
+    await expect(Changelog.open({ fs, path, fileId, commitSeq: 1n })).rejects.toMatchObject(
+      { code: 'ChangelogCorrupt' });
   });
 });
 
 describe('changelog subscriptions', () => {
   it('replays, then follows live commits exactly once and in order', async () => {
     const fs = newFs();
-    const log = Changelog.open({ fs, path, fileId, commitSeq: 0n });
+    const log = await Changelog.open({ fs, path, fileId, commitSeq: 0n });
     for (let s = 1n; s <= 10n; s++) await commit(log, s, [change(Number(s))]);
     const abort = new AbortController();
     const seen: bigint[] = [];
@@ -140,7 +140,7 @@ describe('changelog subscriptions', () => {
 
   it('cuts off a subscriber that falls behind, with the seq to resume from', async () => {
     const fs = newFs();
-    const log = Changelog.open({ fs, path, fileId, commitSeq: 0n });
+    const log = await Changelog.open({ fs, path, fileId, commitSeq: 0n });
     const it = subscribeChangelog(log, 0n, { bufferFrames: 4 });
     await commit(log, 1n, [change(1)]);
     expect((await it.next()).value?.seq).toBe(1n);
@@ -165,7 +165,7 @@ describe('changelog subscriptions', () => {
 
   it('ends subscriptions when the log closes', async () => {
     const fs = newFs();
-    const log = Changelog.open({ fs, path, fileId, commitSeq: 0n });
+    const log = await Changelog.open({ fs, path, fileId, commitSeq: 0n });
     const it = subscribeChangelog(log, 0n);
     const next = it.next();
     log.close();
