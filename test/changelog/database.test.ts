@@ -5,7 +5,7 @@
  * Method: public API on the memory file system (TmpDb), snapshotReopen as a lossless kill -9.
  */
 import { describe, expect, it } from 'vitest';
-import { coord } from '../../src/index.js';
+import { coord, rotateEncryption } from '../../src/index.js';
 import { useTmpDb } from '../harness/tmp-db.js';
 
 const tmpDb = useTmpDb();
@@ -63,6 +63,27 @@ describe('changelog through the database', () => {
     expect(Buffer.from(bytes).includes(Buffer.from('secret words'))).toBe(false);
     await tmp.reopen({ changelog: true, encryptionKey: key });
     expect(tmp.db.readChangelogSince(0n)[0]?.op).toBe('putCell');
+  });
+
+  it('key rotation refuses a sealed changelog unless told to discard it', async () => {
+    const oldKey = new Uint8Array(32).fill(1);
+    const newKey = new Uint8Array(32).fill(2);
+    // check: false — the after-test reopen would use the old key; checked here instead.
+    const tmp = await tmpDb.open({ changelog: true, encryptionKey: oldKey, check: false });
+    await tmp.db.putCell({ coord: coord(0, 1), rawContent: 'kept' });
+    await tmp.db.close();
+    const opts = { fs: tmp.fs };
+    await expect(rotateEncryption(tmp.path, { encryptionKey: oldKey }, { encryptionKey: newKey },
+      opts)).rejects.toMatchObject({ code: 'PreconditionFailed' });
+    await rotateEncryption(tmp.path, { encryptionKey: oldKey }, { encryptionKey: newKey },
+      { ...opts, discardChangelog: true });
+    expect(tmp.fs.exists(`${tmp.path}-changelog`)).toBe(false);
+    await tmp.open({ changelog: true, encryptionKey: newKey });
+    expect(tmp.db.getCell(coord(0, 1))?.rawContent).toBe('kept');
+    expect(tmp.db.readChangelogSince(0n)).toEqual([]);
+    await tmp.db.putCell({ coord: coord(0, 2), rawContent: 'new' });
+    expect(tmp.db.readChangelogSince(0n).map((e) => e.seq)).toEqual([2n]);
+    expect(tmp.db.healthCheck().ok).toBe(true);
   });
 
   it('refuses changelog calls when it is off, and bad seqs', async () => {

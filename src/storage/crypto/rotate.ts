@@ -49,6 +49,13 @@ export interface RotateEncryptionOptions {
   signal?: AbortSignal;
   /** File-system seam (default node:fs). */
   fs?: FileSystem;
+  /**
+   * A changelog sidecar (`<path>-changelog`) is sealed under the old key and cannot be read
+   * after rotation: rotation refuses (PreconditionFailed) while one exists, unless this is true,
+   * in which case it is removed once the rotated primary is in place (a fresh log starts at the
+   * next open with the changelog on).
+   */
+  discardChangelog?: boolean;
 }
 
 export interface RotateEncryptionResult {
@@ -79,6 +86,11 @@ export async function rotateEncryption(
   const oldCreds = requireCredentials(oldCredentials, 'oldCredentials');
   const newCreds = requireCredentials(newCredentials, 'newCredentials');
   if (!fs.exists(path)) throw hexxlaError('NotFound', 'no database at this path', { path });
+  const changelogPath = `${path}-changelog`;
+  if (fs.exists(changelogPath) && options.discardChangelog !== true) {
+    throw hexxlaError('PreconditionFailed', 'the database has a changelog sealed under the old ' +
+      'key: pass discardChangelog to rotate anyway (the log is removed)', { path });
+  }
   const tmpPath = `${path}.rotating`;
   let primary: StorageFile | null = openFile(fs, path);
   let published = false;
@@ -90,6 +102,11 @@ export async function rotateEncryption(
     primary.close();
     primary = null;
     published = await publish(fs, path, tmpPath);
+    if (fs.exists(changelogPath)) {
+      // Unreadable under the new key; the primary no longer pairs with its frames' seals.
+      fs.remove(changelogPath);
+      await fs.syncDirectory(dirname(path));
+    }
     return result;
   } catch (err) {
     throw isHexxlaError(err) ? err : ioError('rotate encryption', path, err);
