@@ -1,41 +1,44 @@
 /**
- * `npm start` until the gRPC service exists: opens (or creates) a database under ./data/, writes a
- * few cell-like records at hex coordinates in one durable transaction, closes it, reopens it (which
- * runs crash recovery) and reads everything back in key order.
+ * `npm run demo`: the library in-process. Opens (or creates) an MVCC database under ./data/,
+ * writes a few cells around a centre, marks a contradiction, closes, reopens (which runs crash
+ * recovery) and walks the rings back, then reads the state as it was before the last commit.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { coordToString, open, packCoord, ring, unpackCoord } from './index.js';
+import { coordToString, open, ring } from './index.js';
 
 const dataDir = path.resolve(process.env['HEXXLA_DATA_DIR'] ?? 'data');
 const dbPath = path.join(dataDir, 'demo.db');
-const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 async function main(): Promise<void> {
   fs.mkdirSync(dataDir, { recursive: true });
-  let db = await open(dbPath);
+  let db = await open(dbPath, { mvcc: true });
   const centre = { q: 0, r: 0 };
+  const stamp = new Date().toISOString();
   await db.update((tx) => {
-    const stamp = new Date().toISOString();
-    tx.put(packCoord(centre), enc.encode(`centre memory, written ${stamp}`));
-    ring(centre, 1).forEach((c, i) => {
-      tx.put(packCoord(c), enc.encode(`neighbour ${i} of the centre, written ${stamp}`));
-    });
+    tx.putCell({ coord: centre, rawContent: `The meeting is on Tuesday (${stamp})`,
+      tags: ['meeting'], provenance: { sourceId: 'demo', confidence: 0.9 } });
+    for (const [i, c] of ring(centre, 1).entries()) {
+      tx.putCell({ coord: c, rawContent: `note ${i} near the centre`, tags: ['note'] });
+    }
   });
-  console.log(`wrote 7 records to ${dbPath} (commit seq ${db.commitSeq()})`);
+  const before = db.commitSeq();
+  await db.update((tx) => {
+    const moved = { q: 2, r: 0 };
+    tx.putCell({ coord: moved, rawContent: 'The meeting moved to Wednesday', tags: ['meeting'] });
+    tx.markSupersedes(moved, centre, { reason: 'rescheduled' });
+  });
   await db.close();
 
   db = await open(dbPath);
-  db.view((tx) => {
-    for (const [key, value] of tx.range()) {
-      const { coord } = unpackCoord(key);
-      console.log(`${coordToString(coord).padEnd(10)} ${dec.decode(value)}`);
-    }
-  });
-  const stats = db.stats();
-  console.log(`reopened: commit seq ${db.commitSeq()}, ${stats.pageCount} pages, ` +
-    `page size ${db.pageSize()}`);
+  for (const { ring: k, cell } of db.view((tx) => tx.walkRing(centre, 2))) {
+    console.log(`ring ${k} ${coordToString(cell.coord)}: ${cell.rawContent}`);
+  }
+  const seams = db.view((tx) => tx.seamsOfCell(centre));
+  console.log(`seams on the centre: ${seams.map((s) => `${s.seamType} (${s.reason})`).join(', ')}`);
+  const then = db.viewAt(before, (tx) => tx.getCell({ q: 2, r: 0 }));
+  console.log(`at seq ${before} the cell at 2,0 was ${then === undefined ? 'absent' : 'present'}`);
+  console.log(`health: ${db.healthCheck().ok ? 'ok' : 'problems found'}; seq ${db.commitSeq()}`);
   await db.close();
 }
 
