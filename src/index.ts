@@ -34,6 +34,8 @@ export { backupFile, type BackupOptions, type BackupResult } from './ops/backup.
 export { verifyBackup, type VerifyOptions, type VerifyReport } from './ops/verify.js';
 export { restore, type RestoreOptions, type RestoreResult } from './ops/restore.js';
 export type { BackupManifest } from './ops/manifest.js';
+export { swapCompacted, type SwapOptions, type SwapResult } from './ops/swap.js';
+export type { BackupLease, BackupLeaseFile, BackupLeaseOptions } from './storage/lease.js';
 export {
   PruneScheduler, type PruneSchedulerStats, type PruneTickResult,
 } from './mvcc/prune-scheduler.js';

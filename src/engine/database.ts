@@ -25,6 +25,8 @@ import {
   type PruneProfile, type PruneProfileName,
 } from '../mvcc/prune.js';
 import { backupTo, type BackupOptions, type BackupResult } from '../ops/backup.js';
+import { swapCompacted } from '../ops/swap.js';
+import type { BackupLease, BackupLeaseOptions } from '../storage/lease.js';
 import { compactDatabase, type CompactOptions, type CompactResult } from '../ops/compact.js';
 import { healthCheck, type HealthOptions, type HealthReport } from '../model/health.js';
 import { ChangelogLink } from '../changelog/attach.js';
@@ -451,9 +453,36 @@ export class Database {
    * at `dest` while writers continue (MVCC: the head seq is pinned and copied in bounded steps;
    * v1: one synchronous copy). Cancellable with `signal` (the partial file is removed).
    */
-  compact(dest: string, options: CompactOptions = {}): Promise<CompactResult> {
+  async compact(dest: string, options: CompactOptions = {}): Promise<CompactResult> {
     this.store.view(() => undefined); // DatabaseClosed before any file is created
-    return compactDatabase(this, dest, options);
+    if (options.swap !== true) return compactDatabase(this, dest, options);
+    if (this.link !== null) {
+      throw hexxlaError('PreconditionFailed', 'a live swap removes the changelog; open without ' +
+        'the changelog to swap', { path: this.path });
+    }
+    const { swap: _swap, fs: _fs, ...rest } = options;
+    const { store, ...result } = await swapCompacted(this.store, { ...rest, tempPath: dest });
+    this.store = store;
+    return result;
+  }
+
+  /**
+   * Starts a backup lease (SPEC §9): reports the primary's and the log's byte ranges that form a
+   * consistent copy at `commitSeq` and keeps the primary stable (no checkpoint) until the lease
+   * ends or its TTL expires. While a lease is held, checkpoint() fails with PreconditionFailed.
+   */
+  beginBackupLease(options?: BackupLeaseOptions): Promise<BackupLease> {
+    return this.store.beginBackupLease(options);
+  }
+
+  /** Extends a lease's TTL. Throws NotFound for an unknown or expired lease. */
+  renewBackupLease(id: string, options?: BackupLeaseOptions): BackupLease {
+    return this.store.renewBackupLease(id, options);
+  }
+
+  /** Ends a lease; returns whether it was held. */
+  endBackupLease(id: string): boolean {
+    return this.store.endBackupLease(id);
   }
 
   /**

@@ -12,6 +12,12 @@
  * The primary and log are published by rename after fsync, the directory fsynced, so a crash
  * leaves either a complete backup or one without manifest (which verify and restore refuse).
  * Cancellation or failure removes what was written. The changelog is not part of a backup.
+ *
+ * Encrypted sources give an encrypted backup: the primary is sealed for its new file id under
+ * the source's keys and encryption parameters (the same key or passphrase opens it), and the
+ * manifest says `encrypted: true`. The log header is never encrypted (docs/format.md "Sealed WAL
+ * frames": only frame payloads are), so the empty log of an encrypted backup has the same bytes
+ * as a plain one's; the next open appends sealed frames to it.
  */
 import { randomInt } from 'node:crypto';
 import { basename, join } from 'node:path';
@@ -23,7 +29,7 @@ import type { Store } from '../storage/store.js';
 import {
   encodeWalHeader, walFramesStart, walHeaderSlotOffsets,
 } from '../storage/wal/wal-format.js';
-import { compactStore } from './compact.js';
+import { compactStore, sourceOpenOptions } from './compact.js';
 import type { CompactFileOptions, CompactOptions, CompactResult, CopySource } from './compact.js';
 import { digestFile, removeQuietly, writeFileAtomic } from './files.js';
 import { encodeManifest, manifestName, manifestVersion } from './manifest.js';
@@ -51,11 +57,13 @@ export async function backupTo(source: CopySource, dir: string,
     (seq) => source.pinSeq?.(seq));
 }
 
-/** Backs up the closed database at `src` into `dir` (offline: opens it, copies, closes it). */
+/**
+ * Backs up the closed database at `src` into `dir` (offline: opens it, copies, closes it). An
+ * encrypted source needs its credentials in `options` (EncryptionKeyMismatch otherwise).
+ */
 export async function backupFile(src: string, dir: string,
   options: CompactFileOptions = {}): Promise<BackupResult> {
-  const store = await openStore(src, { ...options.open, fs: options.fs ?? nodeFileSystem,
-    create: false });
+  const store = await openStore(src, sourceOpenOptions(options));
   try {
     return await backupStore(store, dir, options, true, () => undefined);
   } finally {
@@ -120,6 +128,7 @@ function buildManifest(fs: FileSystem, dir: string, store: Store,
     pairId: copy.fileId,
     formatVersion: store.identity.formatVersion,
     pageSize: store.pageSize,
+    encrypted: store.encryptionKeys !== null,
     createdAt: new Date().toISOString(),
     source: store.path,
   };

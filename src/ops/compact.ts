@@ -24,7 +24,10 @@
  * `<dest>-wal` is removed first (it would not pair with the new file). Cancellation (AbortSignal)
  * or any failure removes the partial file. The changelog is not carried over (SPEC §7).
  *
- * Encrypted sources are refused (UnsupportedFormat) until page sealing exists in src/storage.
+ * Encrypted sources: the destination keeps the source's encryption parameters (KDF, cost, salt:
+ * the same key or passphrase opens it) with a key verifier for its new file id, and every page is
+ * sealed for the new file id under the source's keys (src/storage/bulk-build.ts). The online
+ * path uses the keys of the open store; compactFile takes credentials in its options.
  */
 import { dirname, resolve } from 'node:path';
 import { hexxlaError, ioError, isHexxlaError } from '../errors.js';
@@ -36,12 +39,15 @@ import { BulkBuilder } from '../storage/bulk-build.js';
 import type { BulkBuildResult } from '../storage/bulk-build.js';
 import type { FileSystem, StorageFile } from '../storage/file.js';
 import { nodeFileSystem } from '../storage/file.js';
-import { headerFlagEncrypted } from '../storage/header.js';
 import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
+import type { EncryptionCredentials } from '../storage/crypto/credentials.js';
 import type { StoreOptions } from '../storage/store-options.js';
 import type { StoreReadTx } from '../storage/tx.js';
+import { mergedCredentials } from './credentials.js';
 import { estimateEntries } from './estimate.js';
+// Cycle by design: swap.ts builds on compactStore; it is only called at run time.
+import { swapCompacted } from './swap.js';
 import { removeQuietly, renameFile, syncFile, syncParent, toHex } from './files.js';
 
 /** What compaction reads: a Database satisfies it (`storage`, `pinSeq`). */
@@ -76,15 +82,30 @@ export interface CompactOptions {
    * the copy (e.g. sleep to cap its I/O rate) or to let a caller's work finish between chunks.
    */
   pace?: () => Promise<void>;
+  /**
+   * compactDatabase only: replace the live files with the compacted ones atomically (SPEC §8;
+   * src/ops/swap.ts). `dest` is then the temporary name of the copy (in the database directory)
+   * and the result is a SwapResult whose `store` is open on the new files.
+   */
+  swap?: boolean;
 }
 
-/** Options of the offline compaction: how to open the source, plus the copy options. */
-export interface CompactFileOptions extends CompactOptions {
+/**
+ * Options of the offline compaction: the source's credentials (`encryptionKey` or `passphrase`,
+ * required for an encrypted source), how to open it, plus the copy options.
+ */
+export interface CompactFileOptions extends CompactOptions, EncryptionCredentials {
   /**
-   * Options for opening the source (cache size, and credentials once encryption exists). `fs`
-   * and `create` are taken from the copy options (the source must exist).
+   * Options for opening the source (cache size; credentials may be given here instead of at the
+   * top level, not in both places). `fs` and `create` are taken from the copy options.
    */
   open?: Omit<StoreOptions, 'fs' | 'create'>;
+}
+
+/** StoreOptions to open the source of an offline operation with `options`. */
+export function sourceOpenOptions(options: CompactFileOptions): StoreOptions {
+  return { ...options.open, ...mergedCredentials(options, options.open),
+    fs: options.fs ?? nodeFileSystem, create: false };
 }
 
 export interface CompactResult {
@@ -112,26 +133,31 @@ type Keep = (tx: StoreReadTx, key: Uint8Array) => boolean;
 
 /**
  * Compacts the open database `source` into a new file at `dest` while writers continue (see the
- * module comment for the consistency rules). Throws PreconditionFailed when `dest` exists or is
- * the source, UnsupportedFormat for an encrypted source, Cancelled, DatabaseClosed, IoError,
- * DiskFull.
+ * module comment for the consistency rules). With `swap`, replaces the live files instead
+ * (src/ops/swap.ts) and resolves with a SwapResult. Throws PreconditionFailed when `dest` exists
+ * or is the source, Cancelled, DatabaseClosed, IoError, DiskFull.
  */
 export async function compactDatabase(source: CopySource, dest: string,
   options: CompactOptions = {}): Promise<CompactResult> {
   const store = source.storage;
+  if (options.swap === true) {
+    const { fs: _fs, swap: _swap, ...rest } = options;
+    return swapCompacted(store, { ...rest, tempPath: dest });
+  }
   const chunked = store.identity.formatVersion >= 2;
   return compactStore(store, dest, options, { chunked, pin: (seq) => source.pinSeq?.(seq) });
 }
 
 /**
  * Compacts the closed database at `src` into `dest` (offline): opens it (recovering its log),
- * copies in chunks, closes it. Same errors as compactDatabase, plus NotFound for a missing source.
+ * copies in chunks, closes it. Same errors as compactDatabase, plus NotFound for a missing source,
+ * EncryptionKeyMismatch for missing or wrong credentials of an encrypted source, InvalidArgument
+ * for credentials given to a plain one.
  */
 export async function compactFile(src: string, dest: string,
   options: CompactFileOptions = {}): Promise<CompactResult> {
   checkDestination(src, dest);
-  const store = await openStore(src, { ...options.open, fs: options.fs ?? nodeFileSystem,
-    create: false });
+  const store = await openStore(src, sourceOpenOptions(options));
   try {
     return await compactStore(store, dest, options, { chunked: true, pin: () => undefined });
   } finally {
@@ -173,10 +199,6 @@ export async function compactStore(store: Store, dest: string, options: CompactO
   const fs = options.fs ?? nodeFileSystem;
   checkDestination(store.path, dest);
   throwIfAborted(options.signal, dest);
-  if ((store.identity.flags & headerFlagEncrypted) !== 0) {
-    throw hexxlaError('UnsupportedFormat', 'compaction of encrypted databases is not supported ' +
-      'yet', { path: store.path });
-  }
   if (fs.exists(dest)) {
     throw hexxlaError('PreconditionFailed', 'the destination already exists', { path: dest });
   }
@@ -194,7 +216,8 @@ export async function compactStore(store: Store, dest: string, options: CompactO
   let file: StorageFile | null = null;
   try {
     file = createTemp(fs, tmp);
-    const builder = new BulkBuilder(file, store.identity);
+    // An encrypted source's keys seal the copy (null for a plain one; the builder checks).
+    const builder = new BulkBuilder(file, store.identity, store.encryptionKeys);
     const keep = mvcc ? keepAtSeq(commitSeq) : () => true;
     const copy = new ChunkCopy(store, builder, keep, options, chunkEntries);
     const skipped = await copy.run(chunked, dest);

@@ -9,6 +9,7 @@
  *     "commitSeq": "42", "commitTimeMs": "1700000000000",   (decimal strings: u64 in JSON)
  *     "pairId": "<32 hex>",            the primary's file id, which its WAL header repeats
  *     "formatVersion": 2, "pageSize": 4096,
+ *     "encrypted": false,              optional; true: files sealed, opened with the source's key
  *     "createdAt": "2025-01-01T00:00:00.000Z", "source": "/data/memory.db" }
  * The manifest is written last (temp file, fsync, rename, directory fsync): a directory without
  * one is an incomplete backup. File names are plain names inside the backup directory (no
@@ -54,6 +55,11 @@ export interface BackupManifest {
   pairId: string;
   formatVersion: number;
   pageSize: number;
+  /**
+   * True when the backup is encrypted (its files are sealed; verify needs the source's key or
+   * passphrase). Absent in manifests written before encryption existed: read it as false.
+   */
+  encrypted?: boolean;
   createdAt: string;
   source: string;
 }
@@ -160,7 +166,8 @@ export function checkFiles(fs: FileSystem, dir: string, m: BackupManifest): Back
   return problems;
 }
 
-function readPrimaryHeader(fs: FileSystem, path: string): FileHeader | null {
+/** The newest valid header of the primary at `path`, or null when neither slot is valid. */
+export function readPrimaryHeader(fs: FileSystem, path: string): FileHeader | null {
   return withFile(fs, path, (f) => {
     const page0 = new Uint8Array(4096);
     f.read(page0, 0);

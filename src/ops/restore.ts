@@ -15,18 +15,26 @@
  * would describe commits the restored primary never had) and fsync the directory; rename the
  * primary, then the log, and fsync the directory. A crash between the two renames leaves the
  * restored primary without a log, which opens (the backup's log holds no commits).
+ *
+ * Encrypted backups restore without credentials (the files are copied as they are, still
+ * sealed). Credentials given in the options are checked against the backup's key verifier first:
+ * a wrong key or passphrase is EncryptionKeyMismatch before anything is written, so an operator
+ * does not restore a backup they cannot open.
  */
 import { dirname, join } from 'node:path';
 import { hexxlaError } from '../errors.js';
+import type { EncryptionCredentials } from '../storage/crypto/credentials.js';
 import type { FileSystem } from '../storage/file.js';
 import { nodeFileSystem } from '../storage/file.js';
+import { checkCredentials, credentialsOf } from './credentials.js';
 import { copyFileDigest, removeQuietly, renameFile, syncParent } from './files.js';
 import {
-  checkFiles, checkPair, fileOf, isProblem, loadManifest, problemError,
+  checkFiles, checkPair, fileOf, isProblem, loadManifest, problemError, readPrimaryHeader,
 } from './manifest.js';
 import type { BackupManifest } from './manifest.js';
 
-export interface RestoreOptions {
+/** `encryptionKey` / `passphrase` (optional): checked against an encrypted backup first. */
+export interface RestoreOptions extends EncryptionCredentials {
   /** Replace an existing database at the destination (default false: refuse). */
   force?: boolean;
   fs?: FileSystem;
@@ -40,7 +48,8 @@ export interface RestoreResult {
 
 /**
  * Restores the backup in `fromDir` to the database path `toPath` (and `<toPath>-wal`). Throws
- * PreconditionFailed (see the module comment), NotFound, IoError, DiskFull.
+ * PreconditionFailed (see the module comment), EncryptionKeyMismatch / InvalidArgument for
+ * credentials that do not fit the backup, NotFound, IoError, DiskFull.
  */
 export async function restore(fromDir: string, toPath: string,
   options: RestoreOptions = {}): Promise<RestoreResult> {
@@ -53,6 +62,12 @@ export async function restore(fromDir: string, toPath: string,
   const problems = [...checkFiles(fs, fromDir, manifest)];
   if (problems.length === 0) problems.push(...checkPair(fs, fromDir, manifest));
   if (problems[0] !== undefined) throw problemError(problems[0], fromDir);
+  const creds = credentialsOf(options);
+  if (Object.keys(creds).length > 0) {
+    const primaryPath = join(fromDir, fileOf(manifest, 'primary').name);
+    // checkPair just read this header, so it exists and is valid.
+    await checkCredentials(readPrimaryHeader(fs, primaryPath)!, creds, primaryPath);
+  }
   const targets = [toPath, `${toPath}-wal`];
   if (options.force !== true && targets.some((p) => fs.exists(p))) {
     throw hexxlaError('PreconditionFailed', 'a database exists at the destination (use force ' +

@@ -12,6 +12,11 @@
  *    MVCC statistics on format v2;
  * 5. the scratch copy is removed.
  * The backup directory itself is only read.
+ *
+ * Encrypted backups: the source's key or passphrase goes in the options. It is checked against
+ * the primary's key verifier after step 3 and before anything is copied; wrong or missing
+ * credentials are the caller's error, not the backup's, so they THROW EncryptionKeyMismatch
+ * (credentials for a plain backup: InvalidArgument) instead of producing a failed report.
  */
 import { randomBytes } from 'node:crypto';
 import nodeFs from 'node:fs';
@@ -31,16 +36,21 @@ import type { FileSystem } from '../storage/file.js';
 import { nodeFileSystem } from '../storage/file.js';
 import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
+import type { EncryptionCredentials } from '../storage/crypto/credentials.js';
 import type { StoreOptions } from '../storage/store-options.js';
+import { checkCredentials, mergedCredentials } from './credentials.js';
 import { copyFileDigest, removeQuietly } from './files.js';
-import { checkFiles, checkPair, fileOf, isProblem, loadManifest } from './manifest.js';
+import {
+  checkFiles, checkPair, fileOf, isProblem, loadManifest, readPrimaryHeader,
+} from './manifest.js';
 import type { BackupManifest } from './manifest.js';
 
-export interface VerifyOptions {
+/** `encryptionKey` / `passphrase`: the credentials of an encrypted backup's source. */
+export interface VerifyOptions extends EncryptionCredentials {
   fs?: FileSystem;
   /** Where the scratch copy goes (default: a fresh directory under the OS temp dir). */
   scratchDir?: string;
-  /** Options for opening the copy (credentials once encryption exists). */
+  /** Options for opening the copy (cache size; credentials here or at the top level). */
   open?: Omit<StoreOptions, 'fs' | 'create'>;
 }
 
@@ -59,10 +69,14 @@ export interface VerifyReport {
   cellRead?: boolean;
 }
 
-/** Verifies the backup in `dir`; see the module comment. Never throws for a bad backup. */
+/**
+ * Verifies the backup in `dir`; see the module comment. Never throws for a bad backup; throws
+ * EncryptionKeyMismatch / InvalidArgument for credentials that do not fit it.
+ */
 export async function verifyBackup(dir: string,
   options: VerifyOptions = {}): Promise<VerifyReport> {
   const fs = options.fs ?? nodeFileSystem;
+  const creds = mergedCredentials(options, options.open);
   const report: VerifyReport = { ok: false, errors: [], manifest: null };
   const fail = (message: string): VerifyReport => {
     report.errors.push(message);
@@ -77,11 +91,15 @@ export async function verifyBackup(dir: string,
     for (const p of problems) report.errors.push(p.message);
     return report;
   }
+  const unlock = await checkBackupCredentials(fs, join(dir, fileOf(manifest, 'primary').name),
+    creds);
+  if (unlock !== null) return fail(unlock);
   const scratch = options.scratchDir ??
     join(os.tmpdir(), `hexxla-verify-${randomBytes(6).toString('hex')}`);
   try {
     fs.mkdirp(scratch);
-    await openAndProbe(fs, dir, scratch, manifest, options, report);
+    const open = { ...options.open, ...creds };
+    await openAndProbe(fs, dir, scratch, manifest, { ...options, open }, report);
   } catch (err) {
     report.errors.push(`the copy could not be opened or read: ${describe(err)}`);
   } finally {
@@ -106,6 +124,26 @@ async function openAndProbe(fs: FileSystem, dir: string, scratch: string,
     probe(store, manifest, report);
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Checks the credentials against the backup's primary header: throws for credentials that do
+ * not fit (the caller's error); returns a message for a damaged encryption area (the backup's
+ * fault), null when fine.
+ */
+async function checkBackupCredentials(fs: FileSystem, primaryPath: string,
+  creds: EncryptionCredentials): Promise<string | null> {
+  const header = readPrimaryHeader(fs, primaryPath);
+  if (header === null) return 'the primary has no valid header';
+  try {
+    await checkCredentials(header, creds, primaryPath);
+    return null;
+  } catch (err) {
+    if (isHexxlaError(err, 'EncryptionKeyMismatch') || isHexxlaError(err, 'InvalidArgument')) {
+      throw err;
+    }
+    return `the primary's encryption header is unusable: ${describe(err)}`;
   }
 }
 

@@ -18,9 +18,15 @@
  * Separators are the full first key of each child (child i+1 holds keys ≥ key i), the same
  * invariant the tree code and the check use.
  *
+ * Encrypted sources (header flag bit 1): the caller passes the source's unlocked keys. The new
+ * file keeps the source's encryption area (KDF id, cost, salt: the same key or passphrase opens
+ * it, and the same master key yields the same subkeys) except the key verifier, which is bound
+ * to the file id and is recomputed for the new id. Every page is sealed under the pages subkey
+ * with the NEW file id in its additional data (docs/format.md "Sealed page"), so the file id is
+ * drawn when the builder is made, before the first page is written.
+ *
  * Lifetime: the builder owns the file handle's write positions until `finish`; the caller fsyncs,
  * closes and renames the file. Keys passed to `add` are kept (not copied) until `finish`.
- * Encrypted layouts are not handled here: callers refuse encrypted sources (see src/ops).
  */
 import { randomBytes } from 'node:crypto';
 import { assert } from '../assert.js';
@@ -28,8 +34,11 @@ import { ioError } from '../errors.js';
 import { pageHeaderBytes } from '../limits.js';
 import { inlineValueBytesMax, storeValue } from './btree/values.js';
 import type { TreeWriter } from './btree/tree-access.js';
+import { computeVerifier, decodeEncryptionArea, encodeEncryptionArea } from './crypto/kdf.js';
+import type { EncryptionKeys } from './crypto/kdf.js';
+import { PageCipher } from './crypto/seal.js';
 import type { StorageFile } from './file.js';
-import { encodeHeader, headerSlotOffsets } from './header.js';
+import { encodeHeader, headerFlagEncrypted, headerSlotOffsets } from './header.js';
 import type { FileHeader, FileIdentity } from './header.js';
 import {
   BranchNode, LeafNode, branchEntryBytes, compareBytes, leafEntryBytes, pageTypeOverflow,
@@ -82,15 +91,21 @@ class PageRunWriter {
   private readonly dv: DataView;
   private runStart = 0;
   private runPages = 0;
+  /** Plaintext page of an encrypted build (usable bytes), sealed into `buf`. */
+  private readonly plain: Uint8Array;
+  private readonly plainView: DataView;
   bytesWritten = 0;
 
   constructor(
     private readonly file: StorageFile,
     private readonly pageSize: number,
     private readonly usable: number,
+    private readonly cipher: PageCipher | null,
   ) {
     this.buf = new Uint8Array(pageSize * runPagesMax);
     this.dv = new DataView(this.buf.buffer);
+    this.plain = new Uint8Array(cipher === null ? 0 : usable);
+    this.plainView = new DataView(this.plain.buffer);
   }
 
   put(pageNo: number, node: PageNode): void {
@@ -100,9 +115,17 @@ class PageRunWriter {
     }
     if (this.runPages === 0) this.runStart = pageNo;
     const base = this.runPages * this.pageSize;
-    encodePage(node, pageNo, this.buf, this.dv, base, this.usable);
-    // The reserve at the end of the page (encryption) stays zero.
-    this.buf.fill(0, base + this.usable, base + this.pageSize);
+    if (this.cipher === null) {
+      encodePage(node, pageNo, this.buf, this.dv, base, this.usable);
+      // The reserve at the end of the page (encryption) stays zero.
+      this.buf.fill(0, base + this.usable, base + this.pageSize);
+    } else {
+      // Same plaintext as a checkpoint seals: the encoded page over its usable bytes.
+      encodePage(node, pageNo, this.plain, this.plainView, 0, this.usable);
+      const sealed = this.cipher.seal(this.plain, pageNo);
+      assert(sealed.length === this.pageSize, 'a sealed page fills its page');
+      this.buf.set(sealed, base);
+    }
     this.runPages++;
   }
 
@@ -135,14 +158,33 @@ export class BulkBuilder implements TreeWriter {
   private lastKey: Uint8Array | null = null;
   private entryCount = 0;
   private finished = false;
+  /** The new file's random id, drawn up front: sealed pages bind it in their additional data. */
+  private readonly fileId = new Uint8Array(randomBytes(16));
+  /** The header's encryption area (source's, with the verifier for the new id). */
+  private readonly encryption: Uint8Array;
 
+  /**
+   * `keys`: the unlocked keys of an encrypted source (required exactly when `identity` has the
+   * encrypted flag); the new file is sealed under them.
+   */
   constructor(
     private readonly file: StorageFile,
     private readonly identity: BulkBuildIdentity,
+    keys: EncryptionKeys | null = null,
   ) {
     this.usable = identity.pageSize - identity.reserveBytes;
     this.inlineMax = inlineValueBytesMax(this.usable);
-    this.out = new PageRunWriter(file, identity.pageSize, this.usable);
+    const encrypted = (identity.flags & headerFlagEncrypted) !== 0;
+    assert(encrypted === (keys !== null), 'bulk build keys must match the encryption flag');
+    let cipher: PageCipher | null = null;
+    this.encryption = identity.encryption;
+    if (keys !== null) {
+      const params = decodeEncryptionArea(identity.encryption, file.path);
+      params.verifier = computeVerifier(keys, this.fileId);
+      this.encryption = encodeEncryptionArea(params);
+      cipher = new PageCipher(keys, { ...identity, fileId: this.fileId }, identity.pageSize);
+    }
+    this.out = new PageRunWriter(file, identity.pageSize, this.usable, cipher);
   }
 
   /** Entries added so far. */
@@ -181,10 +223,10 @@ export class BulkBuilder implements TreeWriter {
     if (this.leafKeys.length > 0) this.flushLeaf();
     this.rootPage = this.finishLevels();
     this.out.flush();
-    const fileId = new Uint8Array(randomBytes(16));
+    const fileId = this.fileId;
     const header: FileHeader = {
-      ...this.identity, fileId, ...commit, rootPage: this.rootPage, pageCount: this.nextPage,
-      freelistHead: 0, freelistCount: 0, headerSeq: 1n,
+      ...this.identity, encryption: this.encryption, fileId, ...commit, rootPage: this.rootPage,
+      pageCount: this.nextPage, freelistHead: 0, freelistCount: 0, headerSeq: 1n,
     };
     const page0 = new Uint8Array(this.identity.pageSize);
     page0.set(encodeHeader(header), headerSlotOffsets[0]);

@@ -7,6 +7,17 @@
  * `update` resolves after its commit is fsynced; readers (`view`) only see durable commits. A
  * checkpoint drains the commit queue, holds new writers at a gate, copies durable page images into
  * the primary, writes the header, and resets the log.
+ *
+ * Exclusive gate (`exclusive`): waits for in-flight commits and holds new writers until its
+ * function settles; readers continue. Compaction's live swap (src/ops/swap.ts) runs under it and
+ * then `retire`s this store: calls that reach it afterwards (writers that waited at the gate, a
+ * stale handle) are forwarded to the store on the new files.
+ *
+ * Backup leases (SPEC §9, src/storage/lease.ts): while any lease is held no checkpoint writes the
+ * primary. Automatic checkpoints are skipped (the log keeps growing; the next commit after the
+ * last lease ends checkpoints as usual); an explicit checkpoint() fails with PreconditionFailed;
+ * close() closes without checkpointing (the log keeps the commits; the next open replays them)
+ * and drops the leases.
  */
 import { dirname } from 'node:path';
 import { AssertionError, assert } from '../assert.js';
@@ -24,11 +35,14 @@ import { decodePage, encodePage, pageTypeBranch } from './page.js';
 import type { PageNode } from './page.js';
 import { PageStore } from './page-store.js';
 import type { PageRef } from './page-store.js';
-import type { ResolvedStoreOptions } from './store-options.js';
+import type { ResolvedStoreOptions, StoreOptions } from './store-options.js';
 import { StoreReadTx, StoreWriteTx } from './tx.js';
 import type { TxHost } from './tx.js';
 import type { RecoveredWal } from './wal/recovery.js';
+import { walFramesStart } from './wal/wal-format.js';
 import { WalWriter } from './wal/wal-writer.js';
+import { LeaseTable, checkLeaseTtl } from './lease.js';
+import type { BackupLease, BackupLeaseOptions } from './lease.js';
 import { inlineValueBytesMax } from './btree/values.js';
 
 export interface StoreStats {
@@ -89,6 +103,13 @@ export class Store implements TxHost {
   /** True while an update callback runs (re-entrance guard). */
   private writerActive = false;
   private checkpoints = 0;
+  /** Held by `exclusive`: writers wait for it (resolves when released; never rejects). */
+  private gate: Promise<void> | null = null;
+  /** Set by `retire`: the store on the files that replaced ours; calls are forwarded to it. */
+  private successor: Store | null = null;
+  private readonly leases = new LeaseTable(() => this.maybeCheckpoint());
+  /** End of the last durable commit's frames in the log (what a backup lease may copy). */
+  private durableWalEnd = walFramesStart;
   /** The last background checkpoint failure (e.g. disk full), kept for operators. */
   lastCheckpointError: unknown = null;
 
@@ -159,15 +180,18 @@ export class Store implements TxHost {
 
   /** Seq of the newest durable commit (what readers see). */
   get commitSeq(): bigint {
+    if (this.successor !== null) return this.successor.commitSeq;
     return this.durableState.commitSeq;
   }
 
   /** Seq of the newest commit built, durable or still in flight (the next one gets seq + 1). */
   get latestCommitSeq(): bigint {
+    if (this.successor !== null) return this.successor.latestCommitSeq;
     return this.latestState.commitSeq;
   }
 
   get commitTimeMs(): bigint {
+    if (this.successor !== null) return this.successor.commitTimeMs;
     return this.durableState.commitTimeMs;
   }
 
@@ -184,6 +208,7 @@ export class Store implements TxHost {
 
   /** Runs `fn` on a read-only snapshot of the newest durable commit. */
   view<T>(fn: (tx: StoreReadTx) => T): T {
+    if (this.successor !== null) return this.successor.view(fn);
     this.assertOpen();
     const tx = new StoreReadTx(this, this.durableState.rootPage);
     try {
@@ -197,6 +222,7 @@ export class Store implements TxHost {
 
   /** Runs `fn` as the only writer; resolves with its result once the commit is durable. */
   async update<T>(fn: (tx: StoreWriteTx) => T): Promise<T> {
+    if (this.successor !== null) return this.successor.update(fn);
     this.assertWritable();
     if (this.closing !== null) {
       throw hexxlaError('DatabaseClosed', 'the database is closing', { path: this.path });
@@ -205,8 +231,11 @@ export class Store implements TxHost {
     // that callback (its commit would be overwritten by the outer one): it waits one microtask,
     // by which time the outer commit is queued, and then builds on it.
     if (this.writerActive) await null;
-    while (this.ckpt !== null) {
-      await this.ckpt.catch(() => undefined);
+    while (this.ckpt !== null || this.gate !== null) {
+      await (this.gate ?? this.ckpt)!.catch(() => undefined);
+      // A live swap replaced the files while we waited: commit on the new ones.
+      const next = this.forwardTarget();
+      if (next !== null) return next.update(fn);
       this.assertWritable();
     }
     const tx = new StoreWriteTx(this, { ...this.latestState });
@@ -264,9 +293,11 @@ export class Store implements TxHost {
     }
     for (const ref of refs) this.pages.latest.set(ref.pageNo, ref);
     this.latestState = state;
+    const walEnd = built.startOffset + (built.stageEnd - built.stageStart);
     return this.wal.enqueue(built, () => {
       this.pages.markDurable(refs);
       this.durableState = state;
+      this.durableWalEnd = walEnd;
     });
   }
 
@@ -311,15 +342,25 @@ export class Store implements TxHost {
 
   private maybeCheckpoint(): void {
     if (this.ckpt !== null || this.closing !== null || this.poisonedBy !== null) return;
+    if (this.leases.any || this.closed) return; // a backup lease keeps the primary stable
     if (this.wal.appendOffset < this.parts.options.walCheckpointBytes) return;
     this.checkpoint().catch((err: unknown) => {
       this.lastCheckpointError = err;
     });
   }
 
-  /** Copies the log into the primary and resets it. Writers wait while it runs. */
+  /**
+   * Copies the log into the primary and resets it. Writers wait while it runs. Rejects with
+   * PreconditionFailed while a backup lease is held (the primary must stay stable).
+   */
   checkpoint(): Promise<void> {
+    if (this.successor !== null) return this.successor.checkpoint();
     this.assertOpen();
+    if (this.leases.any && this.ckpt === null) {
+      return Promise.reject(hexxlaError('PreconditionFailed', `${this.leases.count} backup ` +
+        'lease(s) held: the primary must not change until they end or expire',
+      { path: this.path, leases: this.leases.count }));
+    }
     if (this.ckpt === null) {
       this.ckpt = this.runCheckpoint().finally(() => {
         this.ckpt = null;
@@ -395,10 +436,15 @@ export class Store implements TxHost {
         ioError('log reset', this.path, err)));
       throw this.poisonedBy;
     }
+    this.durableWalEnd = walFramesStart;
     this.pages.afterReset();
   }
 
-  /** Waits for in-flight commits, checkpoints, and closes the files. Idempotent. */
+  /**
+   * Waits for in-flight commits and an exclusive section, checkpoints (not while a backup lease
+   * is held: then the log keeps the commits and the leases are dropped), and closes the files.
+   * Idempotent. After a live swap it closes the store that replaced this one.
+   */
   close(): Promise<void> {
     if (this.closing === null) this.closing = this.runClose();
     return this.closing;
@@ -406,9 +452,14 @@ export class Store implements TxHost {
 
   private async runClose(): Promise<void> {
     await null; // see runCheckpoint: let a running update callback queue its commit first
+    while (this.gate !== null) await this.gate;
+    const next = this.forwardTarget();
+    if (next !== null) return next.close();
     await this.wal.drain();
     while (this.ckpt !== null) await this.ckpt.catch(() => undefined);
-    if (this.poisonedBy === null && !this.closed) {
+    const leased = this.leases.any;
+    this.leases.clear();
+    if (this.poisonedBy === null && !this.closed && !leased) {
       await this.checkpoint().catch((err: unknown) => {
         this.lastCheckpointError = err;
       });
@@ -428,6 +479,7 @@ export class Store implements TxHost {
   }
 
   stats(): StoreStats {
+    if (this.successor !== null) return this.successor.stats();
     const c = this.wal.counters;
     return {
       commitSeq: this.durableState.commitSeq,
@@ -453,6 +505,127 @@ export class Store implements TxHost {
   /** The durable commit state (for the structural check). */
   durableCommitState(): CommitState {
     return { ...this.durableState };
+  }
+
+  /**
+   * Runs `fn` alone among writers: waits for in-flight commits (and a running checkpoint), then
+   * holds every new update until `fn` settles; reads continue. `fn` must not await an update of
+   * this store (it would wait for itself). One exclusive section at a time; later ones queue.
+   * Throws DatabaseClosed, or the poisoning error.
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.successor !== null) return this.successor.exclusive(fn);
+    this.assertWritable();
+    while (this.gate !== null) {
+      await this.gate;
+      const next = this.forwardTarget();
+      if (next !== null) return next.exclusive(fn);
+      this.assertWritable();
+    }
+    if (this.closing !== null) {
+      throw hexxlaError('DatabaseClosed', 'the database is closing', { path: this.path });
+    }
+    let release: () => void = () => undefined;
+    this.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      await null; // an update callback that called us queues its commit first (runCheckpoint)
+      await this.wal.drain();
+      while (this.ckpt !== null) await this.ckpt.catch(() => undefined);
+      this.assertWritable();
+      return await fn();
+    } finally {
+      this.gate = null;
+      release();
+    }
+  }
+
+  /**
+   * Live swap, last step (under `exclusive`): this store's files were replaced by those `next`
+   * has open. Closes our handles and forwards every later call (view, update, checkpoint,
+   * close, exclusive, leases) to `next`.
+   */
+  retire(next: Store): void {
+    assert(this.gate !== null && this.wal.idle, 'retire runs under the exclusive gate');
+    assert(!this.leases.any, 'retire with a backup lease held');
+    this.successor = next;
+    this.closed = true;
+    this.parts.walFile.close();
+    this.primary.close();
+  }
+
+  /** `successor`, read through a call so that TypeScript does not narrow it across awaits. */
+  private forwardTarget(): Store | null {
+    return this.successor;
+  }
+
+  /** The store that replaced this one in a live swap, if any. */
+  get replacedBy(): Store | null {
+    return this.successor;
+  }
+
+  /**
+   * Refuses writes until reopen with `message` (a live swap failed after it removed the log:
+   * later commits would go to an unlinked file).
+   */
+  poisonWith(message: string, cause: unknown): void {
+    this.poison(hexxlaError('DatabasePoisoned', message, { path: this.path }, cause));
+  }
+
+  /** Options that reopen this database as it was opened (credentials included), create off. */
+  reopenOptions(): StoreOptions {
+    const o = this.parts.options;
+    const creds = o.credentials;
+    const secret = creds === null ? {} : creds.kind === 'key'
+      ? { encryptionKey: creds.key } : { passphrase: new TextDecoder().decode(creds.secret) };
+    return { fs: o.fs, create: false, cacheBytes: o.cacheBytes,
+      walCheckpointBytes: o.walCheckpointBytes, ...secret };
+  }
+
+  /**
+   * Begins a backup lease (SPEC §9): returns the commit seq and, for the primary and the log,
+   * the byte count [0, bytes) that together form a consistent database at that seq: the primary
+   * as of the last checkpoint and the log up to the end of the last durable commit. Until the
+   * lease ends or its TTL expires no checkpoint writes the primary and the log is not reset, so
+   * those bytes do not change while commits continue to be appended after them. Waits for a
+   * running checkpoint or exclusive section first. Throws DatabaseClosed, InvalidArgument (ttlMs).
+   */
+  async beginBackupLease(options: BackupLeaseOptions = {}): Promise<BackupLease> {
+    if (this.successor !== null) return this.successor.beginBackupLease(options);
+    const ttlMs = checkLeaseTtl(options.ttlMs);
+    this.assertOpen();
+    while (this.ckpt !== null || this.gate !== null) {
+      await (this.gate ?? this.ckpt)!.catch(() => undefined);
+      const next = this.forwardTarget();
+      if (next !== null) return next.beginBackupLease(options);
+    }
+    this.assertOpen();
+    if (this.closing !== null) {
+      throw hexxlaError('DatabaseClosed', 'the database is closing', { path: this.path });
+    }
+    // One synchronous step: seq and log end are set together when a batch becomes durable.
+    return this.leases.begin({ commitSeq: this.durableState.commitSeq, files: [
+      { path: this.path, role: 'primary', bytes: this.primary.size() },
+      { path: this.parts.walFile.path, role: 'wal', bytes: this.durableWalEnd },
+    ] }, ttlMs);
+  }
+
+  /** Extends a lease's TTL from now. Throws NotFound when it ended or expired. */
+  renewBackupLease(id: string, options: BackupLeaseOptions = {}): BackupLease {
+    if (this.successor !== null) return this.successor.renewBackupLease(id, options);
+    return this.leases.renew(id, checkLeaseTtl(options.ttlMs));
+  }
+
+  /** Ends a lease; false when it was not held (ended, expired, or the store closed). */
+  endBackupLease(id: string): boolean {
+    if (this.successor !== null) return this.successor.endBackupLease(id);
+    return this.leases.end(id);
+  }
+
+  /** Number of backup leases held now. */
+  get backupLeases(): number {
+    return this.leases.count;
   }
 }
 

@@ -2,8 +2,8 @@
  * Goal: the changelog is crash-consistent with the primary (SPEC §7): after a power loss at any
  * sync boundary, a commit's entries are present iff the commit is, and no acknowledged commit
  * lacks them.
- * Method: FaultyFileSystem + forEachSyncBoundary (test/fault): a workload of sequential and
- * concurrent (group-committed) cell puts with the changelog on, crossing a checkpoint; each crash
+ * Method: FaultyFileSystem + forEachSyncBoundary (test/fault): a workload of sequential cell
+ * puts with the changelog on, with a checkpoint half-way; each crash
  * image ('drop' and 'torn' modes) is reopened with the changelog and compared.
  * Properties: open succeeds; the changelog holds exactly one putCell frame per commit 1…head, for
  * the cell that commit wrote; head ≥ acknowledged; a new commit appends its frame.
@@ -16,7 +16,7 @@ import { cellKey } from '../../src/engine/keys.js';
 
 const dir = '/db';
 const dbPath = `${dir}/log.db`;
-const options = { changelog: true, walCheckpointBytes: 64 * 1024 };
+const options = { changelog: true };
 const text = 'x'.repeat(900);
 
 let acked = 0;
@@ -28,9 +28,14 @@ async function workload(fs: FaultyFileSystem): Promise<void> {
     await db.putCell({ coord: coord(i, 0), rawContent: `${i}${text}` });
     acked = Math.max(acked, i);
   };
-  for (let i = 1; i <= 6; i++) await put(i);
-  await Promise.all([7, 8, 9, 10].map(put));
-  for (let i = 11; i <= 80; i++) await put(i);
+  // Sequential commits only: concurrent ones batch differently from run to run, and the
+  // boundary enumeration needs the same syncs every run (group commit is covered elsewhere).
+  for (let i = 1; i <= 80; i++) {
+    await put(i);
+    // An explicit checkpoint: a size-triggered one runs in the background, at a moment that
+    // varies between runs, and the enumeration needs the same syncs every run.
+    if (i === 40) await db.checkpoint();
+  }
   await db.close();
 }
 

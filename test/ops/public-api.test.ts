@@ -83,4 +83,66 @@ describe('operations through the public API', () => {
       cleanup(dir);
     }
   });
+
+  it('compact with swap replaces the live files while writers wait, then they go on', async () => {
+    const dir = tempDir('swap');
+    try {
+      const file = path.join(dir, 'live.db');
+      const db = await open(file, { mvcc: true });
+      for (let round = 0; round < 4; round++) {
+        await db.update((tx) => {
+          for (let i = 0; i < 300; i++) {
+            tx.putCell({ coord: coord(i, 0), rawContent: `${round}-${i}-${'y'.repeat(200)}` });
+          }
+        });
+      }
+      while ((await db.pruneCellVersions(db.commitSeq(), 10_000)) > 0) { /* until none left */ }
+      await db.checkpoint();
+      const before = fs.statSync(file).size;
+      const swap = db.compact(path.join(dir, 'tmp.db'), { swap: true });
+      const waiting = db.putCell({ coord: coord(-1, -1), rawContent: 'written during the swap' });
+      const result = await swap;
+      await waiting;
+      await db.checkpoint();
+      expect(fs.statSync(file).size).toBeLessThan(before * 0.6);
+      expect(db.getCell(coord(-1, -1))?.rawContent).toBe('written during the swap');
+      expect(db.viewAt(result.commitSeq, (tx) => tx.listCells()).length).toBe(300);
+      expect(db.check().ok && db.healthCheck().ok).toBe(true);
+      await db.close();
+      const again = await open(file);
+      expect(again.view((tx) => tx.listCells()).length).toBe(301);
+      await again.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  it('a backup lease reports byte ranges that copy to a database at its seq', async () => {
+    const dir = tempDir('lease');
+    try {
+      const file = path.join(dir, 'live.db');
+      const db = await open(file, { mvcc: true });
+      for (let i = 0; i < 50; i++) await db.putCell({ coord: coord(i, 1), rawContent: `${i}` });
+      const lease = await db.beginBackupLease({ ttlMs: 60_000 });
+      await db.putCell({ coord: coord(99, 1), rawContent: 'after the lease' });
+      await expect(db.checkpoint()).rejects.toMatchObject({ code: 'PreconditionFailed' });
+      fs.mkdirSync(path.join(dir, 'copy'));
+      for (const f of lease.files) {
+        const bytes = fs.readFileSync(f.path).subarray(0, f.bytes);
+        fs.writeFileSync(path.join(dir, 'copy', path.basename(f.path)), bytes);
+      }
+      expect(db.endBackupLease(lease.id)).toBe(true);
+      expect(() => db.renewBackupLease(lease.id)).toThrowError(
+        expect.objectContaining({ code: 'NotFound' }));
+      await db.checkpoint();
+      const copy = await open(path.join(dir, 'copy', 'live.db'));
+      expect(copy.commitSeq()).toBe(lease.commitSeq);
+      expect(copy.view((tx) => tx.listCells()).length).toBe(50);
+      expect(copy.healthCheck().ok).toBe(true);
+      await copy.close();
+      await db.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
 });
