@@ -26,6 +26,10 @@ import {
 } from '../mvcc/prune.js';
 import { backupTo, type BackupOptions, type BackupResult } from '../ops/backup.js';
 import { swapCompacted } from '../ops/swap.js';
+import { rotateOnline, type RotateOnlineOptions } from '../ops/rotate-online.js';
+import type {
+  EncryptionCredentials, RotateEncryptionResult,
+} from '../storage/crypto/index.js';
 import type { BackupLease, BackupLeaseOptions } from '../storage/lease.js';
 import { compactDatabase, type CompactOptions, type CompactResult } from '../ops/compact.js';
 import { healthCheck, type HealthOptions, type HealthReport } from '../model/health.js';
@@ -108,7 +112,7 @@ export class Database {
   private constructor(
     private store: Store,
     options: OpenOptions,
-    private readonly link: ChangelogLink | null,
+    private link: ChangelogLink | null,
   ) {
     this.hookSet = { ...options.hooks };
     this.retention = options.retainCommitsBehindHead ?? 0;
@@ -462,6 +466,32 @@ export class Database {
     }
     const { swap: _swap, fs: _fs, ...rest } = options;
     const { store, ...result } = await swapCompacted(this.store, { ...rest, tempPath: dest });
+    this.store = store;
+    return result;
+  }
+
+  /**
+   * Online key rotation (SPEC §4.4): re-encrypts the whole database under `newCredentials` while
+   * readers continue and writers wait, crash-safe (the old file stays valid until the new one is
+   * complete). The changelog, sealed under the old key, is removed and restarted only when
+   * `discardChangelog` is given (else PreconditionFailed). InvalidArgument for a plain database;
+   * after a failure the handle refuses writes (reopen it).
+   */
+  async rotateEncryption(newCredentials: EncryptionCredentials,
+    options: RotateOnlineOptions = {}): Promise<RotateEncryptionResult> {
+    this.store.view(() => undefined);
+    if (this.link !== null && options.discardChangelog !== true) {
+      throw hexxlaError('PreconditionFailed', 'the changelog is sealed under the old key: pass ' +
+        'discardChangelog to rotate (the log restarts empty)', { path: this.path });
+    }
+    const link = this.link;
+    const fs = this.store.reopenOptions().fs ?? nodeFileSystem;
+    const { store, ...result } = await rotateOnline(this.store, newCredentials, options, {
+      beforeFiles: () => link?.close(),
+      afterReopen: async (next) => {
+        this.link = link === null ? null : await ChangelogLink.open(next, fs);
+      },
+    });
     this.store = store;
     return result;
   }

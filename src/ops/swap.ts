@@ -87,7 +87,7 @@ export async function swapCompacted(store: Store, options: SwapOptions = {}): Pr
   });
 }
 
-function refuseLeases(store: Store): void {
+export function refuseLeases(store: Store): void {
   if (store.backupLeases > 0) {
     throw hexxlaError('PreconditionFailed', 'a backup lease is held: the swap would replace ' +
       'the primary it protects', { path: store.path, leases: store.backupLeases });
