@@ -11,20 +11,8 @@ import { hexxlaError } from '../errors.js';
 import { compareBytes } from '../storage/page.js';
 import type { StoreReadTx } from '../storage/tx.js';
 
-export interface SnapshotDiff {
-  readonly fromSeq: bigint;
-  readonly toSeq: bigint;
-  readonly added: Coord[];
-  readonly modified: Coord[];
-  readonly removed: Coord[];
-}
-export interface MvccStats {
-  readonly headSeq: bigint;
-  /** Live cells at head. */
-  readonly cellCount: number;
-  /** Versioned rows of every record family (all versions and tombstones). */
-  readonly versionedRows: number;
-}
+export type { MvccStats, SnapshotDiff } from '../types/mvcc.js';
+import type { MvccStats, SnapshotDiff } from '../types/mvcc.js';
 
 const cellStart = familyPrefix('cell');
 const cellEnd = prefixEnd(cellStart) as Uint8Array;

@@ -11,10 +11,8 @@ import { hexxlaError } from '../errors.js';
 import { compareBytes } from '../storage/page.js';
 import type { StoreReadTx, StoreWriteTx } from '../storage/tx.js';
 
-export interface SnapshotTag {
-  readonly label: string;
-  readonly seq: bigint;
-}
+export type { SnapshotTag } from '../types/mvcc.js';
+import type { SnapshotTag } from '../types/mvcc.js';
 
 const seqBytes = 8;
 const familyStart = familyPrefix('snapshotTag');
