@@ -57,6 +57,10 @@ export class ChangelogLink {
     return this.log.readFiltered(seq, filter);
   }
 
+  get startSeq(): bigint {
+    return this.log.startSeq;
+  }
+
   subscribe(fromSeq: bigint, options?: SubscribeOptions): AsyncGenerator<ChangelogFrame> {
     checkSeq(fromSeq);
     return subscribeChangelog(this.log, fromSeq, options);

@@ -203,9 +203,23 @@ export class Changelog {
     return out;
   }
 
-  /** Durable frames with seq > `since`, read lazily from the file, in order. */
+  /** The seq the log starts after: commits up to it are not in it (0 when it covers all). */
+  get startSeq(): bigint {
+    return this.baseSeq;
+  }
+
+  /**
+   * Durable frames with seq > `since`, read lazily from the file, in order. PreconditionFailed
+   * when `since` is before the log's start: the commits in between are not in it, and
+   * returning what follows would skip them silently.
+   */
   *frames(since: bigint): Generator<ChangelogFrame> {
     this.assertOpen();
+    if (since < this.baseSeq) {
+      throw hexxlaError('PreconditionFailed', `the changelog starts after seq ${this.baseSeq} ` +
+        `(it was started or restarted then); commits after ${since} up to it are not in it`,
+        { reason: 'changelog-starts-later', startSeq: this.baseSeq, since });
+    }
     const limitSeq = this.durableSeqValue;
     let offset = this.seekOffset(since);
     while (offset < this.appendOffset) {

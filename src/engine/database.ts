@@ -460,12 +460,28 @@ export class Database {
   async compact(dest: string, options: CompactOptions = {}): Promise<CompactResult> {
     this.store.view(() => undefined); // DatabaseClosed before any file is created
     if (options.swap !== true) return compactDatabase(this, dest, options);
-    if (this.link !== null) {
-      throw hexxlaError('PreconditionFailed', 'a live swap removes the changelog; open without ' +
-        'the changelog to swap', { path: this.path });
-    }
+    // The compacted file has a new file id and SPEC §7 does not carry the changelog over: the
+    // old log is closed (the swap removes it) and a fresh one starts on the new store.
+    const link = this.link;
+    const fs = this.store.reopenOptions().fs ?? nodeFileSystem;
     const { swap: _swap, fs: _fs, ...rest } = options;
-    const { store, ...result } = await swapCompacted(this.store, { ...rest, tempPath: dest });
+    let swapped: Awaited<ReturnType<typeof swapCompacted>>;
+    try {
+      swapped = await swapCompacted(this.store, { ...rest, tempPath: dest }, {
+        beforeFiles: () => link?.close(),
+        afterReopen: async (next) => {
+          this.link = link === null ? null : await ChangelogLink.open(next, fs);
+        },
+      });
+    } catch (err) {
+      // A swap that failed before replacing the files leaves the old ones in use: reattach their
+      // changelog (a failure after the replacement poisoned the handle anyway).
+      if (link !== null && link.log.isClosed && this.link === link) {
+        this.link = await ChangelogLink.open(this.store, fs).catch(() => link);
+      }
+      throw err;
+    }
+    const { store, ...result } = swapped;
     this.store = store;
     return result;
   }
@@ -528,6 +544,15 @@ export class Database {
   async close(): Promise<void> {
     await this.store.close();
     this.link?.close();
+  }
+
+  /**
+   * The seq the changelog starts after (0 when it holds every commit; later when it was turned on
+   * for an existing database or restarted by a swap or a key rotation). Reading from an earlier
+   * seq throws PreconditionFailed.
+   */
+  changelogStartSeq(): bigint {
+    return this.changelog('changelogStartSeq').startSeq;
   }
 
   /** Changelog entries of commits after `seq` (at most `limit`). Throws ChangelogDisabled. */

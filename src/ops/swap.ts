@@ -48,6 +48,16 @@ export interface SwapOptions extends Omit<CompactOptions, 'fs' | 'swap'> {
   tempPath?: string;
 }
 
+/**
+ * Run under the gate around the file replacement: `beforeFiles` just before the old files go
+ * (e.g. close the changelog, which the swap removes), `afterReopen` once the new store is open
+ * (e.g. start a fresh changelog), so no waiting writer commits between the two.
+ */
+export interface SwapHooks {
+  beforeFiles?: () => void;
+  afterReopen?: (next: Store) => Promise<void>;
+}
+
 /** A compaction result whose file replaced the live one; `store` is open on the new files. */
 export interface SwapResult extends CompactResult {
   store: Store;
@@ -59,7 +69,8 @@ export interface SwapResult extends CompactResult {
  * lease held, temp path exists), InvalidArgument (temp path in another directory), Cancelled,
  * DatabaseClosed, DatabasePoisoned, IoError, DiskFull.
  */
-export async function swapCompacted(store: Store, options: SwapOptions = {}): Promise<SwapResult> {
+export async function swapCompacted(store: Store, options: SwapOptions = {},
+  hooks: SwapHooks = {}): Promise<SwapResult> {
   const fs = store.reopenOptions().fs!;
   const tmp = options.tempPath ?? `${store.path}.swap`;
   if (resolve(dirname(tmp)) !== resolve(dirname(store.path))) {
@@ -81,8 +92,10 @@ export async function swapCompacted(store: Store, options: SwapOptions = {}): Pr
       removeQuietly(fs, tmp);
       throw err;
     }
+    hooks.beforeFiles?.();
     const next = await replaceFiles(store, fs, tmp);
     store.retire(next);
+    await hooks.afterReopen?.(next);
     return { ...copy, path: store.path, store: next };
   });
 }

@@ -80,9 +80,11 @@ describe('changelog through the database', () => {
     expect(tmp.fs.exists(`${tmp.path}-changelog`)).toBe(false);
     await tmp.open({ changelog: true, encryptionKey: newKey });
     expect(tmp.db.getCell(coord(0, 1))?.rawContent).toBe('kept');
-    expect(tmp.db.readChangelogSince(0n)).toEqual([]);
+    expect(tmp.db.changelogStartSeq()).toBe(1n);
+    expect(() => tmp.db.readChangelogSince(0n)).toThrowError(
+      expect.objectContaining({ code: 'PreconditionFailed' }));
     await tmp.db.putCell({ coord: coord(0, 2), rawContent: 'new' });
-    expect(tmp.db.readChangelogSince(0n).map((e) => e.seq)).toEqual([2n]);
+    expect(tmp.db.readChangelogSince(1n).map((e) => e.seq)).toEqual([2n]);
     expect(tmp.db.healthCheck().ok).toBe(true);
   });
 

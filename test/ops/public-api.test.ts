@@ -145,4 +145,29 @@ describe('operations through the public API', () => {
       cleanup(dir);
     }
   });
+
+  it('a swap with the changelog on starts a fresh log on the compacted file', async () => {
+    const dir = tempDir('swaplog');
+    try {
+      const file = path.join(dir, 'live.db');
+      const db = await open(file, { mvcc: true, changelog: true });
+      for (let i = 0; i < 20; i++) await db.putCell({ coord: coord(i, 2), rawContent: `${i}` });
+      expect(db.readChangelogSince(0n)).toHaveLength(20);
+      const result = await db.compact(path.join(dir, 'tmp.db'), { swap: true });
+      expect(db.changelogStartSeq()).toBe(result.commitSeq);
+      expect(() => db.readChangelogSince(0n)).toThrowError(
+        expect.objectContaining({ code: 'PreconditionFailed' }));
+      expect(db.readChangelogSince(result.commitSeq)).toEqual([]);
+      await db.putCell({ coord: coord(0, 3), rawContent: 'after' });
+      expect(db.readChangelogSince(result.commitSeq).map((e) => e.seq))
+        .toEqual([result.commitSeq + 1n]);
+      await db.close();
+      const again = await open(file, { changelog: true });
+      expect(again.readChangelogSince(again.changelogStartSeq())).toHaveLength(1);
+      expect(again.healthCheck().ok).toBe(true);
+      await again.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
 });
