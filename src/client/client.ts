@@ -1,8 +1,9 @@
 /**
  * `HexxlaClient`: the TypeScript SDK's one client object (SPEC §12.5). The record methods are
  * in record-client.ts; this file adds connecting, MVCC (stats, snapshot tags, diff, prune), the
- * changelog (read and subscribe) and administration (status, checkpoint, health check,
- * compaction, hot backup, verify). Usage and the type mapping: docs/client.md.
+ * changelog (read and subscribe) and administration (status, checkpoint, health check, hot
+ * backup, verify); compaction, backup leases and key rotation are in admin-client.ts. Usage and
+ * the type mapping: docs/client.md.
  *
  * Lifetime: `connect` opens one channel; `close` ends it. A client is safe to share: calls are
  * independent and may run concurrently (they multiplex on one HTTP/2 connection).
@@ -16,7 +17,8 @@ import {
 } from '../../gen/hexxladb/v1/mvcc_service_pb.js';
 import { hexxlaError } from '../errors.js';
 import { coordIn } from './convert.js';
-import { RecordClient, type ListOptions, type WriteOptions } from './record-client.js';
+import { AdminClient } from './admin-client.js';
+import type { ListOptions, WriteOptions } from './record-client.js';
 import { changeOpOut, entryIn, subscribeChangelog, type SubscribeOptions } from './subscribe.js';
 import { Transport, type CallOptions, type ConnectOptions } from './transport.js';
 import type {
@@ -84,19 +86,6 @@ export interface HealthCheckResult {
   readonly freePages: number;
 }
 
-/** Progress and result of Compact. */
-export interface CompactProgress {
-  readonly entriesRead: number;
-  readonly entriesCopied: number;
-  readonly entriesEstimated: number;
-  readonly bytesWritten: number;
-}
-export interface CompactResult extends CompactProgress {
-  readonly commitSeq: bigint;
-  readonly destinationBytes: number;
-  readonly sourceBytes: number;
-}
-
 /** What a streamed backup wrote. */
 export interface BackupResult {
   readonly commitSeq: bigint;
@@ -114,7 +103,7 @@ export interface VerifyBackupResult {
 
 const num = (v: bigint): number => Number(v);
 
-export class HexxlaClient extends RecordClient {
+export class HexxlaClient extends AdminClient {
   private constructor(transport: Transport) {
     super(transport);
   }
@@ -283,25 +272,6 @@ export class HexxlaClient extends RecordClient {
     return { ok: r.ok, commitSeq: r.header?.commitSeq ?? 0n, errorCount: num(r.errorCount),
       errors: r.errors, warnings: r.warnings, pages: num(r.pages), treeDepth: r.treeDepth,
       entries: num(r.entries), freePages: num(r.freePages) };
-  }
-
-  /**
-   * Compacts into `destinationName` inside the server's backup directory, reporting progress
-   * (coalesced by the server). Admin role. Not retried: it writes a file.
-   */
-  async compact(destinationName: string, opts: { onProgress?: (p: CompactProgress) => void } =
-  {}, options: CallOptions = {}): Promise<CompactResult> {
-    for await (const m of this.transport.stream(admin.compact, { destinationName, swap: false },
-      options)) {
-      const p = { entriesRead: num(m.entriesRead), entriesCopied: num(m.entriesCopied),
-        entriesEstimated: num(m.entriesEstimated), bytesWritten: num(m.bytesWritten) };
-      if (m.done) {
-        return { ...p, commitSeq: m.header?.commitSeq ?? 0n,
-          destinationBytes: num(m.destinationBytes), sourceBytes: num(m.sourceBytes) };
-      }
-      opts.onProgress?.(p);
-    }
-    throw hexxlaError('IoError', 'the compaction stream ended without a result');
   }
 
   /**

@@ -5,10 +5,13 @@
  * describes usage, the type mapping and the retry and subscription semantics.
  */
 export {
-  HexxlaClient, type BackupResult, type ChangelogPage, type ClientOptions, type CompactProgress,
-  type CompactResult, type HealthCheckResult, type PruneProfileName, type ServerStatus,
-  type VerifyBackupResult,
+  HexxlaClient, type BackupResult, type ChangelogPage, type ClientOptions, type HealthCheckResult,
+  type PruneProfileName, type ServerStatus, type VerifyBackupResult,
 } from './client.js';
+export type {
+  BackupLease, BackupLeaseFile, BackupLeaseOptions, CompactProgress, CompactResult,
+  NewCredentials, RotateEncryptionResult,
+} from './admin-client.js';
 export type { ListOptions, ReadOptions, WriteOptions } from './record-client.js';
 export type {
   Mutation, MutationResult, Precondition, WriteBatch, WriteBatchResult,

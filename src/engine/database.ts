@@ -38,7 +38,7 @@ import type { ChangelogFilter } from '../changelog/changelog.js';
 import type { ChangelogEntry, ChangelogFrame } from '../changelog/format.js';
 import type { SubscribeOptions } from '../changelog/subscribe.js';
 import { snapshotTagKey } from './keys.js';
-import { nodeFileSystem } from '../storage/file.js';
+import { nodeFileSystem, type FileSystem } from '../storage/file.js';
 import { checkStore } from '../storage/check.js';
 import type { CheckOptions, CheckReport } from '../storage/check.js';
 import type { Store, StoreStats } from '../storage/store.js';
@@ -474,11 +474,7 @@ export class Database {
         },
       });
     } catch (err) {
-      // A swap that failed before replacing the files leaves the old ones in use: reattach their
-      // changelog (a failure after the replacement poisoned the handle anyway).
-      if (link !== null && link.log.isClosed && this.link === link) {
-        this.link = await ChangelogLink.open(this.store, fs).catch(() => link);
-      }
+      await this.reattachChangelog(link, fs);
       throw err;
     }
     const { store, ...result } = swapped;
@@ -502,12 +498,19 @@ export class Database {
     }
     const link = this.link;
     const fs = this.store.reopenOptions().fs ?? nodeFileSystem;
-    const { store, ...result } = await rotateOnline(this.store, newCredentials, options, {
-      beforeFiles: () => link?.close(),
-      afterReopen: async (next) => {
-        this.link = link === null ? null : await ChangelogLink.open(next, fs);
-      },
-    });
+    let rotated: Awaited<ReturnType<typeof rotateOnline>>;
+    try {
+      rotated = await rotateOnline(this.store, newCredentials, options, {
+        beforeFiles: () => link?.close(),
+        afterReopen: async (next) => {
+          this.link = link === null ? null : await ChangelogLink.open(next, fs);
+        },
+      });
+    } catch (err) {
+      await this.reattachChangelog(link, fs);
+      throw err;
+    }
+    const { store, ...result } = rotated;
     this.store = store;
     return result;
   }
@@ -573,6 +576,15 @@ export class Database {
   subscribeChangelog(fromSeq: bigint, options?: SubscribeOptions):
     AsyncGenerator<ChangelogFrame> {
     return this.changelog('subscribeChangelog').subscribe(fromSeq, options);
+  }
+
+  /**
+   * After a swap or rotation failed: if it had closed the changelog before touching the files,
+   * the old files are still in use (or the handle was poisoned), so their log is opened again.
+   */
+  private async reattachChangelog(link: ChangelogLink | null, fs: FileSystem): Promise<void> {
+    if (link === null || !link.log.isClosed || this.link !== link) return;
+    this.link = await ChangelogLink.open(this.store, fs).catch(() => link);
   }
 
   private changelog(call: string): ChangelogLink {

@@ -5,7 +5,7 @@
  * rotateEncryption (src/storage/crypto/rotate.ts): until its rename the old file is intact and
  * opens with the old key; after it, the new file opens with the new key.
  */
-import { hexxlaError } from '../errors.js';
+import { hexxlaError, isHexxlaError, type ErrorCode } from '../errors.js';
 import {
   rotateEncryption, type EncryptionCredentials, type RotateEncryptionOptions,
   type RotateEncryptionResult,
@@ -53,10 +53,13 @@ export async function rotateOnline(store: Store, newCredentials: EncryptionCrede
       next = await openStore(store.path, { ...rest, ...(fs === undefined ? {} : { fs }),
         ...newCredentials });
     } catch (err) {
-      // The files may have changed under this handle's open descriptors (the log is removed
-      // before the rename): no write may go through it again. On disk the database is whole
-      // and opens with the old or the new credentials.
-      store.poisonWith('key rotation failed; reopen the database', err);
+      // Refusals and cancellation come before any file changed (the temporary copy is removed):
+      // the handle goes on as it was. Anything later may have changed the files under its open
+      // descriptors (the log is removed before the rename): no write may go through it again.
+      // On disk the database is whole and opens with the old or the new credentials.
+      const untouched = ['Cancelled', 'InvalidArgument', 'EncryptionKeyMismatch', 'NotFound',
+        'PreconditionFailed'].some((code) => isHexxlaError(err, code as ErrorCode));
+      if (!untouched) store.poisonWith('key rotation failed; reopen the database', err);
       throw err;
     }
     store.retire(next);

@@ -41,7 +41,8 @@ const writeMethods = new Set([
 const adminMethods = new Set([
   'MvccService/PruneCellVersions', 'MvccService/PruneByProfile',
   'AdminService/Checkpoint', 'AdminService/Compact', 'AdminService/BeginBackupLease',
-  'AdminService/EndBackupLease', 'AdminService/Backup', 'AdminService/VerifyBackup',
+  'AdminService/RenewBackupLease', 'AdminService/EndBackupLease', 'AdminService/Backup',
+  'AdminService/VerifyBackup',
   'AdminService/RotateEncryption',
 ]);
 

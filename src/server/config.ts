@@ -7,6 +7,7 @@
  * which would show in `ps`), and are never logged or echoed in errors.
  */
 import fs from 'node:fs';
+import { subscribeBufferFramesDefault } from '../changelog/subscribe.js';
 import { hexxlaError } from '../errors.js';
 import { roles, type Role, type TokenEntry } from './auth.js';
 import {
@@ -33,6 +34,22 @@ export interface ServerConfig {
   readonly listen: string;
   /** Create a new database with MVCC (format v2). Ignored for an existing file. */
   readonly mvcc: boolean;
+  /**
+   * Open the database with its changelog sidecar `<databasePath>-changelog` (SPEC §7), so that
+   * ChangelogService (read, subscribe) works; default true. Off: every ChangelogService RPC
+   * fails with FAILED_PRECONDITION (CHANGELOG_DISABLED) and commits skip the sidecar write.
+   * Turning it on for an existing database starts the log at its current head (earlier commits
+   * are not in it). Flag --changelog true|false, env HEXXLADB_CHANGELOG, file key "changelog".
+   * A database handed to HexxlaServer.start keeps the setting it was opened with.
+   */
+  readonly changelog: boolean;
+  /**
+   * Commits a changelog subscriber may fall behind before it is cut off with
+   * RESOURCE_EXHAUSTED (SUBSCRIBER_LAGGING, resumeSeq); bounds the memory a slow reader holds.
+   * Default 1024, 1 … 1,000,000. Env HEXXLADB_CHANGELOG_BUFFER_FRAMES, file key
+   * "changelogBufferFrames".
+   */
+  readonly changelogBufferFrames: number;
   /** Bearer tokens; empty = no authorisation (loopback use only). */
   readonly tokens: readonly TokenEntry[];
   readonly tls?: TlsConfig;
@@ -51,6 +68,8 @@ export const defaultConfig: ServerConfig = {
   backupDir: './data/backups',
   listen: '127.0.0.1:50051',
   mvcc: true,
+  changelog: true,
+  changelogBufferFrames: subscribeBufferFramesDefault,
   tokens: [],
   maxReceiveMessageBytes: messageBytesDefault,
   maxSendMessageBytes: messageBytesDefault,
@@ -59,6 +78,9 @@ export const defaultConfig: ServerConfig = {
   logLevel: 'info',
   reflection: true,
 };
+
+/** Largest changelogBufferFrames: a million queued commits is already a lot of memory. */
+export const changelogBufferFramesMax = 1_000_000;
 
 /** A partial configuration from one source. */
 export type ConfigLayer = { -readonly [K in keyof ServerConfig]?: ServerConfig[K] };
@@ -112,6 +134,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
   if (listen !== undefined) layer.listen = listen;
   const mvcc = get('MVCC');
   if (mvcc !== undefined) layer.mvcc = boolOf('HEXXLADB_MVCC', mvcc);
+  const changelog = get('CHANGELOG');
+  if (changelog !== undefined) layer.changelog = boolOf('HEXXLADB_CHANGELOG', changelog);
+  const frames = get('CHANGELOG_BUFFER_FRAMES');
+  if (frames !== undefined) {
+    layer.changelogBufferFrames = intIn('HEXXLADB_CHANGELOG_BUFFER_FRAMES', frames, 1,
+      changelogBufferFramesMax);
+  }
   const tokens = get('TOKENS');
   if (tokens !== undefined) layer.tokens = parseTokens(tokens, 'HEXXLADB_TOKENS');
   const tokensFile = get('TOKENS_FILE');
@@ -183,6 +212,9 @@ export function resolveConfig(...layers: ConfigLayer[]): ServerConfig {
   return {
     ...merged,
     mvcc: boolOf('mvcc', merged.mvcc),
+    changelog: boolOf('changelog', merged.changelog),
+    changelogBufferFrames: intIn('changelogBufferFrames', merged.changelogBufferFrames, 1,
+      changelogBufferFramesMax),
     reflection: boolOf('reflection', merged.reflection),
     maxReceiveMessageBytes: intIn('maxReceiveMessageBytes', merged.maxReceiveMessageBytes, 1024,
       messageBytesMax),

@@ -1,6 +1,6 @@
 /**
- * The HexxlaDB gRPC server (SPEC §12): one database behind CellService, MvccService and
- * AdminService, plus grpc.health.v1 and reflection.
+ * The HexxlaDB gRPC server (SPEC §12): one database behind CellService, MvccService,
+ * ChangelogService and AdminService, plus grpc.health.v1 and reflection.
  *
  * Every call of the hexxladb services runs through `runCall`: request id, authorisation by role,
  * an AbortSignal tied to cancellation / deadline / forced shutdown, error mapping (error-map.ts)
@@ -9,7 +9,6 @@
  * in-flight calls up to the grace period, cancels the rest, then closes the database (which
  * waits for in-flight commits and checkpoints the WAL) when the server opened it.
  */
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DescMethod } from '@bufbuild/protobuf';
@@ -20,6 +19,9 @@ import {
 import {
   CellService, file_hexxladb_v1_cell_service,
 } from '../../gen/hexxladb/v1/cell_service_pb.js';
+import {
+  ChangelogService, file_hexxladb_v1_changelog_service,
+} from '../../gen/hexxladb/v1/changelog_service_pb.js';
 import {
   MvccService, file_hexxladb_v1_mvcc_service,
 } from '../../gen/hexxladb/v1/mvcc_service_pb.js';
@@ -33,12 +35,13 @@ import { adminOpsHandlers } from './handlers/admin-ops.js';
 import {
   batchPutHandlers, cellHandlers, cellListHandlers, edgeHandlers, facetHandlers,
 } from './handlers/cell-records.js';
+import { changelogHandlers } from './handlers/changelog-service.js';
 import type { HandlerDeps } from './handlers/common.js';
 import { mvccHandlers } from './handlers/mvcc-service.js';
 import { ringHandlers, seamHandlers, seamListHandlers } from './handlers/seams.js';
 import { writeBatchHandlers } from './handlers/write-batch.js';
 import { createLogger, type Logger } from './logging.js';
-import { requestIdKey, requestIdPattern } from './metadata.js';
+import { newRequestId, requestIdKey, requestIdPattern } from './metadata.js';
 import { addReflection, Health } from './reflection.js';
 
 /** How to start a server. */
@@ -60,7 +63,7 @@ function deadlineMs(call: AnyCall): number {
 
 function requestIdOf(metadata: grpc.Metadata): string {
   const given = metadata.get(requestIdKey)[0];
-  return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+  return typeof given === 'string' && requestIdPattern.test(given) ? given : newRequestId();
 }
 
 export class HexxlaServer implements CallHooks {
@@ -90,13 +93,15 @@ export class HexxlaServer implements CallHooks {
       'grpc.keepalive_timeout_ms': 20_000,
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
     });
-    const services = [CellService, MvccService, AdminService].map((s) => s.typeName);
+    const services = [CellService, MvccService, ChangelogService, AdminService]
+      .map((s) => s.typeName);
     this.health = new Health(services);
     this.registerServices();
     this.health.addTo(this.grpcServer);
     if (config.reflection) {
       addReflection(this.grpcServer, [file_hexxladb_v1_cell_service,
-        file_hexxladb_v1_mvcc_service, file_hexxladb_v1_admin_service], services);
+        file_hexxladb_v1_mvcc_service, file_hexxladb_v1_changelog_service,
+        file_hexxladb_v1_admin_service], services);
     }
   }
 
@@ -107,7 +112,7 @@ export class HexxlaServer implements CallHooks {
     let db = options.db;
     if (db === undefined) {
       fs.mkdirSync(path.dirname(path.resolve(config.databasePath)), { recursive: true });
-      db = await open(config.databasePath, { mvcc: config.mvcc });
+      db = await open(config.databasePath, { mvcc: config.mvcc, changelog: config.changelog });
     }
     try {
       const server = new HexxlaServer(config, db, options.db === undefined, logger);
@@ -139,10 +144,15 @@ export class HexxlaServer implements CallHooks {
       ...seamListHandlers(deps), ...ringHandlers(deps), ...writeBatchHandlers(deps),
     }, this);
     const mvcc = adaptService(MvccService, mvccHandlers(deps), this);
+    // A quarter of the send bound per read page: the size estimate is rough.
+    const changelog = adaptService(ChangelogService, changelogHandlers(deps, {
+      bufferFrames: this.config.changelogBufferFrames,
+      pageBytes: Math.floor(this.config.maxSendMessageBytes / 4),
+    }), this);
     const admin = adaptService(AdminService,
       { ...adminHandlers(deps), ...adminOpsHandlers(deps) }, this);
     for (const [name, s] of [['CellService', cell], ['MvccService', mvcc],
-      ['AdminService', admin]] as const) {
+      ['ChangelogService', changelog], ['AdminService', admin]] as const) {
       this.grpcServer.addService(s.definition, s.implementation);
       this.registered[name] = s.registered;
     }
@@ -194,6 +204,7 @@ export class HexxlaServer implements CallHooks {
       call.off('cancelled', onCancel);
       this.inflight.delete(controller);
       respond(err);
+      if (!this.logger.isLevelEnabled('info')) return;
       this.logger.info({ reqId: requestId, method: `${method.parent.name}/${method.name}`,
         code: grpc.status[err?.code ?? grpc.status.OK], ms: Math.round(performance.now() -
           started), role }, 'rpc');

@@ -57,6 +57,12 @@ describe('online key rotation', () => {
     await tmp.db.close();
     const reopened = await tmp.open({ encryptionKey: newKey, changelog: true });
     expect(reopened.readChangelogSince(1n)).toHaveLength(1);
+    // A cancelled rotation changes nothing, and the handle keeps working with the same key.
+    const aborted = AbortSignal.abort();
+    await expect(reopened.rotateEncryption({ encryptionKey: oldKey }, { signal: aborted,
+      discardChangelog: true })).rejects.toMatchObject({ code: 'Cancelled' });
+    await reopened.putCell({ coord: coord(2, 0), rawContent: 'still writable' });
+    expect(reopened.readChangelogSince(1n)).toHaveLength(2);
     await reopened.close();
     const plain = await tmpDb.open();
     await expect(plain.db.rotateEncryption({ encryptionKey: newKey })).rejects.toMatchObject(

@@ -7,10 +7,10 @@
 // @generated from file hexxladb/v1/admin_service.proto (package hexxladb.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Duration } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ResponseHeader } from "./header_pb.js";
 import { file_hexxladb_v1_header } from "./header_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hexxladb/v1/admin_service.proto.
  */
 export const file_hexxladb_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9oZXh4bGFkYi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEgtoZXh4bGFkYi52MSISChBHZXRTdGF0dXNSZXF1ZXN0IvkCChFHZXRTdGF0dXNSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIMCgRtdmNjGAIgASgIEhcKD3BhZ2Vfc2l6ZV9ieXRlcxgDIAEoDRIXCg9tYXhfdmFsdWVfYnl0ZXMYBCABKA0SEgoKcGFnZV9jb3VudBgFIAEoBBISCgpmcmVlX3BhZ2VzGAYgASgEEhEKCXdhbF9ieXRlcxgHIAEoBBIPCgdjb21taXRzGAggASgEEhEKCXdhbF9zeW5jcxgJIAEoBBIWCg5zeW5jX2JhdGNoX21heBgKIAEoBBITCgtjaGVja3BvaW50cxgLIAEoBBISCgpjYWNoZV9oaXRzGAwgASgEEhQKDGNhY2hlX21pc3NlcxgNIAEoBBIWCg5zZXJ2ZXJfdmVyc2lvbhgOIAEoCRIpCgZ1cHRpbWUYDyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iEwoRQ2hlY2twb2ludFJlcXVlc3QiQQoSQ2hlY2twb2ludFJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyIj8KEkhlYWx0aENoZWNrUmVxdWVzdBISCgplcnJvcnNfbWF4GAEgASgNEhUKDXZlcmlmeV92YWx1ZXMYAiABKAgizQEKE0hlYWx0aENoZWNrUmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISCgoCb2sYAiABKAgSEwoLZXJyb3JfY291bnQYAyABKAQSDgoGZXJyb3JzGAQgAygJEhAKCHdhcm5pbmdzGAUgAygJEg0KBXBhZ2VzGAYgASgEEhIKCnRyZWVfZGVwdGgYByABKA0SDwoHZW50cmllcxgIIAEoBBISCgpmcmVlX3BhZ2VzGAkgASgEIjgKDkNvbXBhY3RSZXF1ZXN0EhgKEGRlc3RpbmF0aW9uX25hbWUYASABKAkSDAoEc3dhcBgCIAEoCCLuAQoPQ29tcGFjdFJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyEhQKDGVudHJpZXNfcmVhZBgCIAEoBBIWCg5lbnRyaWVzX2NvcGllZBgDIAEoBBIZChFlbnRyaWVzX2VzdGltYXRlZBgEIAEoBBIVCg1ieXRlc193cml0dGVuGAUgASgEEgwKBGRvbmUYBiABKAgSDwoHc3dhcHBlZBgHIAEoCBIZChFkZXN0aW5hdGlvbl9ieXRlcxgIIAEoBBIUCgxzb3VyY2VfYnl0ZXMYCSABKAQiQQoXQmVnaW5CYWNrdXBMZWFzZVJlcXVlc3QSJgoDdHRsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjMKD0JhY2t1cEZpbGVSYW5nZRIMCgRuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAQihgEKGEJlZ2luQmFja3VwTGVhc2VSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIQCghsZWFzZV9pZBgCIAEoCRIrCgVmaWxlcxgDIAMoCzIcLmhleHhsYWRiLnYxLkJhY2t1cEZpbGVSYW5nZSIpChVFbmRCYWNrdXBMZWFzZVJlcXVlc3QSEAoIbGVhc2VfaWQYASABKAkiRQoWRW5kQmFja3VwTGVhc2VSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlciIPCg1CYWNrdXBSZXF1ZXN0Ij4KC0JhY2t1cENodW5rEhEKCWZpbGVfbmFtZRgBIAEoCRIOCgZvZmZzZXQYAiABKAQSDAoEZGF0YRgDIAEoDCKJAQoOQmFja3VwUmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISFwoNbWFuaWZlc3RfanNvbhgCIAEoCUgAEikKBWNodW5rGAMgASgLMhguaGV4eGxhZGIudjEuQmFja3VwQ2h1bmtIAEIGCgRpdGVtIi0KE1ZlcmlmeUJhY2t1cFJlcXVlc3QSFgoOZGlyZWN0b3J5X25hbWUYASABKAkicwoUVmVyaWZ5QmFja3VwUmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISCgoCb2sYAiABKAgSEgoKYmFja3VwX3NlcRgDIAEoBBIOCgZlcnJvcnMYBCADKAkiMQoXUm90YXRlRW5jcnlwdGlvblJlcXVlc3QSFgoObmV3X3Bhc3NwaHJhc2UYASABKAkiRwoYUm90YXRlRW5jcnlwdGlvblJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyMvoFCgxBZG1pblNlcnZpY2USSgoJR2V0U3RhdHVzEh0uaGV4eGxhZGIudjEuR2V0U3RhdHVzUmVxdWVzdBoeLmhleHhsYWRiLnYxLkdldFN0YXR1c1Jlc3BvbnNlEk0KCkNoZWNrcG9pbnQSHi5oZXh4bGFkYi52MS5DaGVja3BvaW50UmVxdWVzdBofLmhleHhsYWRiLnYxLkNoZWNrcG9pbnRSZXNwb25zZRJQCgtIZWFsdGhDaGVjaxIfLmhleHhsYWRiLnYxLkhlYWx0aENoZWNrUmVxdWVzdBogLmhleHhsYWRiLnYxLkhlYWx0aENoZWNrUmVzcG9uc2USRgoHQ29tcGFjdBIbLmhleHhsYWRiLnYxLkNvbXBhY3RSZXF1ZXN0GhwuaGV4eGxhZGIudjEuQ29tcGFjdFJlc3BvbnNlMAESXwoQQmVnaW5CYWNrdXBMZWFzZRIkLmhleHhsYWRiLnYxLkJlZ2luQmFja3VwTGVhc2VSZXF1ZXN0GiUuaGV4eGxhZGIudjEuQmVnaW5CYWNrdXBMZWFzZVJlc3BvbnNlElkKDkVuZEJhY2t1cExlYXNlEiIuaGV4eGxhZGIudjEuRW5kQmFja3VwTGVhc2VSZXF1ZXN0GiMuaGV4eGxhZGIudjEuRW5kQmFja3VwTGVhc2VSZXNwb25zZRJDCgZCYWNrdXASGi5oZXh4bGFkYi52MS5CYWNrdXBSZXF1ZXN0GhsuaGV4eGxhZGIudjEuQmFja3VwUmVzcG9uc2UwARJTCgxWZXJpZnlCYWNrdXASIC5oZXh4bGFkYi52MS5WZXJpZnlCYWNrdXBSZXF1ZXN0GiEuaGV4eGxhZGIudjEuVmVyaWZ5QmFja3VwUmVzcG9uc2USXwoQUm90YXRlRW5jcnlwdGlvbhIkLmhleHhsYWRiLnYxLlJvdGF0ZUVuY3J5cHRpb25SZXF1ZXN0GiUuaGV4eGxhZGIudjEuUm90YXRlRW5jcnlwdGlvblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_hexxladb_v1_header]);
+  fileDesc("Ch9oZXh4bGFkYi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEgtoZXh4bGFkYi52MSISChBHZXRTdGF0dXNSZXF1ZXN0IvkCChFHZXRTdGF0dXNSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIMCgRtdmNjGAIgASgIEhcKD3BhZ2Vfc2l6ZV9ieXRlcxgDIAEoDRIXCg9tYXhfdmFsdWVfYnl0ZXMYBCABKA0SEgoKcGFnZV9jb3VudBgFIAEoBBISCgpmcmVlX3BhZ2VzGAYgASgEEhEKCXdhbF9ieXRlcxgHIAEoBBIPCgdjb21taXRzGAggASgEEhEKCXdhbF9zeW5jcxgJIAEoBBIWCg5zeW5jX2JhdGNoX21heBgKIAEoBBITCgtjaGVja3BvaW50cxgLIAEoBBISCgpjYWNoZV9oaXRzGAwgASgEEhQKDGNhY2hlX21pc3NlcxgNIAEoBBIWCg5zZXJ2ZXJfdmVyc2lvbhgOIAEoCRIpCgZ1cHRpbWUYDyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iEwoRQ2hlY2twb2ludFJlcXVlc3QiQQoSQ2hlY2twb2ludFJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyIj8KEkhlYWx0aENoZWNrUmVxdWVzdBISCgplcnJvcnNfbWF4GAEgASgNEhUKDXZlcmlmeV92YWx1ZXMYAiABKAgizQEKE0hlYWx0aENoZWNrUmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISCgoCb2sYAiABKAgSEwoLZXJyb3JfY291bnQYAyABKAQSDgoGZXJyb3JzGAQgAygJEhAKCHdhcm5pbmdzGAUgAygJEg0KBXBhZ2VzGAYgASgEEhIKCnRyZWVfZGVwdGgYByABKA0SDwoHZW50cmllcxgIIAEoBBISCgpmcmVlX3BhZ2VzGAkgASgEIjgKDkNvbXBhY3RSZXF1ZXN0EhgKEGRlc3RpbmF0aW9uX25hbWUYASABKAkSDAoEc3dhcBgCIAEoCCLuAQoPQ29tcGFjdFJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyEhQKDGVudHJpZXNfcmVhZBgCIAEoBBIWCg5lbnRyaWVzX2NvcGllZBgDIAEoBBIZChFlbnRyaWVzX2VzdGltYXRlZBgEIAEoBBIVCg1ieXRlc193cml0dGVuGAUgASgEEgwKBGRvbmUYBiABKAgSDwoHc3dhcHBlZBgHIAEoCBIZChFkZXN0aW5hdGlvbl9ieXRlcxgIIAEoBBIUCgxzb3VyY2VfYnl0ZXMYCSABKAQiQQoXQmVnaW5CYWNrdXBMZWFzZVJlcXVlc3QSJgoDdHRsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIl4KD0JhY2t1cEZpbGVSYW5nZRIMCgRuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAQSKQoEcm9sZRgDIAEoDjIbLmhleHhsYWRiLnYxLkJhY2t1cEZpbGVSb2xlIrYBChhCZWdpbkJhY2t1cExlYXNlUmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISEAoIbGVhc2VfaWQYAiABKAkSKwoFZmlsZXMYAyADKAsyHC5oZXh4bGFkYi52MS5CYWNrdXBGaWxlUmFuZ2USLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiKQoVRW5kQmFja3VwTGVhc2VSZXF1ZXN0EhAKCGxlYXNlX2lkGAEgASgJIlQKFkVuZEJhY2t1cExlYXNlUmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISDQoFZW5kZWQYAiABKAgiUwoXUmVuZXdCYWNrdXBMZWFzZVJlcXVlc3QSEAoIbGVhc2VfaWQYASABKAkSJgoDdHRsGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIncKGFJlbmV3QmFja3VwTGVhc2VSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIPCg1CYWNrdXBSZXF1ZXN0Ij4KC0JhY2t1cENodW5rEhEKCWZpbGVfbmFtZRgBIAEoCRIOCgZvZmZzZXQYAiABKAQSDAoEZGF0YRgDIAEoDCKJAQoOQmFja3VwUmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISFwoNbWFuaWZlc3RfanNvbhgCIAEoCUgAEikKBWNodW5rGAMgASgLMhguaGV4eGxhZGIudjEuQmFja3VwQ2h1bmtIAEIGCgRpdGVtIi0KE1ZlcmlmeUJhY2t1cFJlcXVlc3QSFgoOZGlyZWN0b3J5X25hbWUYASABKAkicwoUVmVyaWZ5QmFja3VwUmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISCgoCb2sYAiABKAgSEgoKYmFja3VwX3NlcRgDIAEoBBIOCgZlcnJvcnMYBCADKAkiaAoXUm90YXRlRW5jcnlwdGlvblJlcXVlc3QSFgoObmV3X3Bhc3NwaHJhc2UYASABKAkSGgoSbmV3X2VuY3J5cHRpb25fa2V5GAIgASgMEhkKEWRpc2NhcmRfY2hhbmdlbG9nGAMgASgIImUKGFJvdGF0ZUVuY3J5cHRpb25SZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchINCgVwYWdlcxgCIAEoBBINCgVieXRlcxgDIAEoBCpqCg5CYWNrdXBGaWxlUm9sZRIgChxCQUNLVVBfRklMRV9ST0xFX1VOU1BFQ0lGSUVEEAASHAoYQkFDS1VQX0ZJTEVfUk9MRV9QUklNQVJZEAESGAoUQkFDS1VQX0ZJTEVfUk9MRV9XQUwQAjLbBgoMQWRtaW5TZXJ2aWNlEkoKCUdldFN0YXR1cxIdLmhleHhsYWRiLnYxLkdldFN0YXR1c1JlcXVlc3QaHi5oZXh4bGFkYi52MS5HZXRTdGF0dXNSZXNwb25zZRJNCgpDaGVja3BvaW50Eh4uaGV4eGxhZGIudjEuQ2hlY2twb2ludFJlcXVlc3QaHy5oZXh4bGFkYi52MS5DaGVja3BvaW50UmVzcG9uc2USUAoLSGVhbHRoQ2hlY2sSHy5oZXh4bGFkYi52MS5IZWFsdGhDaGVja1JlcXVlc3QaIC5oZXh4bGFkYi52MS5IZWFsdGhDaGVja1Jlc3BvbnNlEkYKB0NvbXBhY3QSGy5oZXh4bGFkYi52MS5Db21wYWN0UmVxdWVzdBocLmhleHhsYWRiLnYxLkNvbXBhY3RSZXNwb25zZTABEl8KEEJlZ2luQmFja3VwTGVhc2USJC5oZXh4bGFkYi52MS5CZWdpbkJhY2t1cExlYXNlUmVxdWVzdBolLmhleHhsYWRiLnYxLkJlZ2luQmFja3VwTGVhc2VSZXNwb25zZRJZCg5FbmRCYWNrdXBMZWFzZRIiLmhleHhsYWRiLnYxLkVuZEJhY2t1cExlYXNlUmVxdWVzdBojLmhleHhsYWRiLnYxLkVuZEJhY2t1cExlYXNlUmVzcG9uc2USXwoQUmVuZXdCYWNrdXBMZWFzZRIkLmhleHhsYWRiLnYxLlJlbmV3QmFja3VwTGVhc2VSZXF1ZXN0GiUuaGV4eGxhZGIudjEuUmVuZXdCYWNrdXBMZWFzZVJlc3BvbnNlEkMKBkJhY2t1cBIaLmhleHhsYWRiLnYxLkJhY2t1cFJlcXVlc3QaGy5oZXh4bGFkYi52MS5CYWNrdXBSZXNwb25zZTABElMKDFZlcmlmeUJhY2t1cBIgLmhleHhsYWRiLnYxLlZlcmlmeUJhY2t1cFJlcXVlc3QaIS5oZXh4bGFkYi52MS5WZXJpZnlCYWNrdXBSZXNwb25zZRJfChBSb3RhdGVFbmNyeXB0aW9uEiQuaGV4eGxhZGIudjEuUm90YXRlRW5jcnlwdGlvblJlcXVlc3QaJS5oZXh4bGFkYi52MS5Sb3RhdGVFbmNyeXB0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_hexxladb_v1_header]);
 
 /**
  * GetStatusRequest has no parameters.
@@ -305,15 +305,17 @@ export type CompactRequest = Message<"hexxladb.v1.CompactRequest"> & {
   /**
    * destination_name is a file name inside the server's backup directory: 1-128 characters
    * of [A-Za-z0-9._-], not starting with '.'. An existing file is refused
-   * (FAILED_PRECONDITION, reason PRECONDITION_FAILED).
+   * (FAILED_PRECONDITION, reason PRECONDITION_FAILED). Must be empty when swap is true.
    *
    * @generated from field: string destination_name = 1;
    */
   destinationName: string;
 
   /**
-   * swap replaces the live files with the compacted ones atomically when done. Not supported
-   * by this server version yet: true is rejected with INVALID_ARGUMENT.
+   * swap compacts the live database in place: the copy is written next to the primary under a
+   * server-chosen temporary name and replaces the live files atomically; writers wait for the
+   * copy, readers continue. Refused with FAILED_PRECONDITION while a backup lease is held. A
+   * changelog restarts empty on the compacted file (SPEC §7 does not carry it over).
    *
    * @generated from field: bool swap = 2;
    */
@@ -433,7 +435,9 @@ export const BeginBackupLeaseRequestSchema: GenMessage<BeginBackupLeaseRequest> 
  */
 export type BackupFileRange = Message<"hexxladb.v1.BackupFileRange"> & {
   /**
-   * name is the file name (primary or WAL).
+   * name is the file's path relative to the database directory, '/'-separated (today a bare
+   * file name: the primary and its log sit side by side). Never an absolute server path: the
+   * copier resolves it against its own view of that directory (a mount, a sidecar, ssh).
    *
    * @generated from field: string name = 1;
    */
@@ -445,6 +449,13 @@ export type BackupFileRange = Message<"hexxladb.v1.BackupFileRange"> & {
    * @generated from field: uint64 size_bytes = 2;
    */
   sizeBytes: bigint;
+
+  /**
+   * role is the file's role.
+   *
+   * @generated from field: hexxladb.v1.BackupFileRole role = 3;
+   */
+  role: BackupFileRole;
 };
 
 /**
@@ -475,11 +486,19 @@ export type BeginBackupLeaseResponse = Message<"hexxladb.v1.BeginBackupLeaseResp
   leaseId: string;
 
   /**
-   * files are the ranges to copy.
+   * files are the ranges to copy: copying each file's first size_bytes bytes (and no more)
+   * gives a database at header.commit_seq.
    *
    * @generated from field: repeated hexxladb.v1.BackupFileRange files = 3;
    */
   files: BackupFileRange[];
+
+  /**
+   * expires_at is when the lease ends unless renewed; a copy that finishes later may be torn.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 4;
+   */
+  expiresAt?: Timestamp | undefined;
 };
 
 /**
@@ -522,6 +541,14 @@ export type EndBackupLeaseResponse = Message<"hexxladb.v1.EndBackupLeaseResponse
    * @generated from field: hexxladb.v1.ResponseHeader header = 1;
    */
   header?: ResponseHeader | undefined;
+
+  /**
+   * ended is true when the lease was held until this call; false when it had already ended or
+   * expired (then a copy taken under it may be torn: checkpoints may have run).
+   *
+   * @generated from field: bool ended = 2;
+   */
+  ended: boolean;
 };
 
 /**
@@ -530,6 +557,62 @@ export type EndBackupLeaseResponse = Message<"hexxladb.v1.EndBackupLeaseResponse
  */
 export const EndBackupLeaseResponseSchema: GenMessage<EndBackupLeaseResponse> = /*@__PURE__*/
   messageDesc(file_hexxladb_v1_admin_service, 12);
+
+/**
+ * RenewBackupLeaseRequest extends a lease.
+ *
+ * @generated from message hexxladb.v1.RenewBackupLeaseRequest
+ */
+export type RenewBackupLeaseRequest = Message<"hexxladb.v1.RenewBackupLeaseRequest"> & {
+  /**
+   * lease_id is the lease to renew.
+   *
+   * @generated from field: string lease_id = 1;
+   */
+  leaseId: string;
+
+  /**
+   * ttl is the new time to live from now; absent = the server default, capped at its maximum.
+   *
+   * @generated from field: google.protobuf.Duration ttl = 2;
+   */
+  ttl?: Duration | undefined;
+};
+
+/**
+ * Describes the message hexxladb.v1.RenewBackupLeaseRequest.
+ * Use `create(RenewBackupLeaseRequestSchema)` to create a new message.
+ */
+export const RenewBackupLeaseRequestSchema: GenMessage<RenewBackupLeaseRequest> = /*@__PURE__*/
+  messageDesc(file_hexxladb_v1_admin_service, 13);
+
+/**
+ * RenewBackupLeaseResponse confirms the renewal.
+ *
+ * @generated from message hexxladb.v1.RenewBackupLeaseResponse
+ */
+export type RenewBackupLeaseResponse = Message<"hexxladb.v1.RenewBackupLeaseResponse"> & {
+  /**
+   * header.commit_seq is the head.
+   *
+   * @generated from field: hexxladb.v1.ResponseHeader header = 1;
+   */
+  header?: ResponseHeader | undefined;
+
+  /**
+   * expires_at is the lease's new expiry.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 2;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message hexxladb.v1.RenewBackupLeaseResponse.
+ * Use `create(RenewBackupLeaseResponseSchema)` to create a new message.
+ */
+export const RenewBackupLeaseResponseSchema: GenMessage<RenewBackupLeaseResponse> = /*@__PURE__*/
+  messageDesc(file_hexxladb_v1_admin_service, 14);
 
 /**
  * BackupRequest starts a hot backup stream.
@@ -544,7 +627,7 @@ export type BackupRequest = Message<"hexxladb.v1.BackupRequest"> & {
  * Use `create(BackupRequestSchema)` to create a new message.
  */
 export const BackupRequestSchema: GenMessage<BackupRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 13);
+  messageDesc(file_hexxladb_v1_admin_service, 15);
 
 /**
  * BackupChunk is a piece of one file.
@@ -579,7 +662,7 @@ export type BackupChunk = Message<"hexxladb.v1.BackupChunk"> & {
  * Use `create(BackupChunkSchema)` to create a new message.
  */
 export const BackupChunkSchema: GenMessage<BackupChunk> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 14);
+  messageDesc(file_hexxladb_v1_admin_service, 16);
 
 /**
  * BackupResponse is the manifest (first message) or a chunk. Writing every chunk at its
@@ -625,7 +708,7 @@ export type BackupResponse = Message<"hexxladb.v1.BackupResponse"> & {
  * Use `create(BackupResponseSchema)` to create a new message.
  */
 export const BackupResponseSchema: GenMessage<BackupResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 15);
+  messageDesc(file_hexxladb_v1_admin_service, 17);
 
 /**
  * VerifyBackupRequest names a backup.
@@ -647,7 +730,7 @@ export type VerifyBackupRequest = Message<"hexxladb.v1.VerifyBackupRequest"> & {
  * Use `create(VerifyBackupRequestSchema)` to create a new message.
  */
 export const VerifyBackupRequestSchema: GenMessage<VerifyBackupRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 16);
+  messageDesc(file_hexxladb_v1_admin_service, 18);
 
 /**
  * VerifyBackupResponse is the verification report.
@@ -689,20 +772,37 @@ export type VerifyBackupResponse = Message<"hexxladb.v1.VerifyBackupResponse"> &
  * Use `create(VerifyBackupResponseSchema)` to create a new message.
  */
 export const VerifyBackupResponseSchema: GenMessage<VerifyBackupResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 17);
+  messageDesc(file_hexxladb_v1_admin_service, 19);
 
 /**
- * RotateEncryptionRequest carries the new credentials.
+ * RotateEncryptionRequest carries the new credentials: exactly one of new_passphrase and
+ * new_encryption_key (INVALID_ARGUMENT otherwise). Neither is ever logged or echoed.
  *
  * @generated from message hexxladb.v1.RotateEncryptionRequest
  */
 export type RotateEncryptionRequest = Message<"hexxladb.v1.RotateEncryptionRequest"> & {
   /**
-   * new_passphrase is the new passphrase; never logged.
+   * new_passphrase is the new passphrase (1-1024 UTF-8 bytes).
    *
    * @generated from field: string new_passphrase = 1;
    */
   newPassphrase: string;
+
+  /**
+   * new_encryption_key is the new raw AES-256 key: exactly 32 bytes.
+   *
+   * @generated from field: bytes new_encryption_key = 2;
+   */
+  newEncryptionKey: Uint8Array;
+
+  /**
+   * discard_changelog allows rotating a database that keeps a changelog: the log, sealed under
+   * the old key, is removed and restarts empty. Without it such a rotation is refused
+   * (FAILED_PRECONDITION).
+   *
+   * @generated from field: bool discard_changelog = 3;
+   */
+  discardChangelog: boolean;
 };
 
 /**
@@ -710,7 +810,7 @@ export type RotateEncryptionRequest = Message<"hexxladb.v1.RotateEncryptionReque
  * Use `create(RotateEncryptionRequestSchema)` to create a new message.
  */
 export const RotateEncryptionRequestSchema: GenMessage<RotateEncryptionRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 18);
+  messageDesc(file_hexxladb_v1_admin_service, 20);
 
 /**
  * RotateEncryptionResponse confirms the rotation.
@@ -724,6 +824,20 @@ export type RotateEncryptionResponse = Message<"hexxladb.v1.RotateEncryptionResp
    * @generated from field: hexxladb.v1.ResponseHeader header = 1;
    */
   header?: ResponseHeader | undefined;
+
+  /**
+   * pages is the number of pages re-encrypted.
+   *
+   * @generated from field: uint64 pages = 2;
+   */
+  pages: bigint;
+
+  /**
+   * bytes is the size of the rotated primary file.
+   *
+   * @generated from field: uint64 bytes = 3;
+   */
+  bytes: bigint;
 };
 
 /**
@@ -731,7 +845,41 @@ export type RotateEncryptionResponse = Message<"hexxladb.v1.RotateEncryptionResp
  * Use `create(RotateEncryptionResponseSchema)` to create a new message.
  */
 export const RotateEncryptionResponseSchema: GenMessage<RotateEncryptionResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 19);
+  messageDesc(file_hexxladb_v1_admin_service, 21);
+
+/**
+ * BackupFileRole says what a file of a backup lease is.
+ *
+ * @generated from enum hexxladb.v1.BackupFileRole
+ */
+export enum BackupFileRole {
+  /**
+   * BACKUP_FILE_ROLE_UNSPECIFIED is never sent.
+   *
+   * @generated from enum value: BACKUP_FILE_ROLE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * BACKUP_FILE_ROLE_PRIMARY is the primary database file.
+   *
+   * @generated from enum value: BACKUP_FILE_ROLE_PRIMARY = 1;
+   */
+  PRIMARY = 1,
+
+  /**
+   * BACKUP_FILE_ROLE_WAL is the write-ahead log.
+   *
+   * @generated from enum value: BACKUP_FILE_ROLE_WAL = 2;
+   */
+  WAL = 2,
+}
+
+/**
+ * Describes the enum hexxladb.v1.BackupFileRole.
+ */
+export const BackupFileRoleSchema: GenEnum<BackupFileRole> = /*@__PURE__*/
+  enumDesc(file_hexxladb_v1_admin_service, 0);
 
 /**
  * AdminService runs maintenance on the database.
@@ -771,7 +919,7 @@ export const AdminService: GenService<{
   },
   /**
    * Compact copies the live content into a new file in the backup directory, streaming
-   * progress; optionally swaps it in as the live database.
+   * progress; or (swap) compacts the live database in place.
    *
    * @generated from rpc hexxladb.v1.AdminService.Compact
    */
@@ -802,6 +950,16 @@ export const AdminService: GenService<{
     output: typeof EndBackupLeaseResponseSchema;
   },
   /**
+   * RenewBackupLease extends a held lease's ttl from now; NOT_FOUND when it ended or expired.
+   *
+   * @generated from rpc hexxladb.v1.AdminService.RenewBackupLease
+   */
+  renewBackupLease: {
+    methodKind: "unary";
+    input: typeof RenewBackupLeaseRequestSchema;
+    output: typeof RenewBackupLeaseResponseSchema;
+  },
+  /**
    * Backup streams a consistent hot backup (manifest, then file chunks) while writes go on.
    *
    * @generated from rpc hexxladb.v1.AdminService.Backup
@@ -822,7 +980,12 @@ export const AdminService: GenService<{
     output: typeof VerifyBackupResponseSchema;
   },
   /**
-   * RotateEncryption re-encrypts the database under a new key.
+   * RotateEncryption re-encrypts the database under new credentials while it stays online
+   * (readers continue, writers wait). Unary: the response comes when the rotation is done. Once
+   * started it runs to completion even if the call is cancelled or its deadline passes (an
+   * aborted online rotation would leave the served database refusing writes until restart), so
+   * give it a generous deadline. The server's own configured credentials must then be updated
+   * before its next start.
    *
    * @generated from rpc hexxladb.v1.AdminService.RotateEncryption
    */

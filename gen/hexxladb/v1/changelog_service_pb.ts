@@ -14,13 +14,15 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ResponseHeader } from "./header_pb.js";
 import { file_hexxladb_v1_header } from "./header_pb.js";
+import type { Cell, Coord, Edge, Facet, Seam } from "./types_pb.js";
+import { file_hexxladb_v1_types } from "./types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file hexxladb/v1/changelog_service.proto.
  */
 export const file_hexxladb_v1_changelog_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNoZXh4bGFkYi92MS9jaGFuZ2Vsb2dfc2VydmljZS5wcm90bxILaGV4eGxhZGIudjEimwEKC0NoYW5nZUV2ZW50EgsKA3NlcRgBIAEoBBIwCgxjb21taXR0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiEKAm9wGAMgASgOMhUuaGV4eGxhZGIudjEuQ2hhbmdlT3ASDgoGZmFtaWx5GAQgASgNEgsKA2tleRgFIAEoDBINCgV2YWx1ZRgGIAEoDCJBChlSZWFkQ2hhbmdlbG9nU2luY2VSZXF1ZXN0EhEKCXNpbmNlX3NlcRgBIAEoBBIRCglwYWdlX3NpemUYAiABKA0iiwEKGlJlYWRDaGFuZ2Vsb2dTaW5jZVJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyEigKBmV2ZW50cxgCIAMoCzIYLmhleHhsYWRiLnYxLkNoYW5nZUV2ZW50EhYKDm5leHRfc2luY2Vfc2VxGAMgASgEInwKHFJlYWRDaGFuZ2Vsb2dGaWx0ZXJlZFJlcXVlc3QSEQoJc2luY2Vfc2VxGAEgASgEEhEKCXBhZ2Vfc2l6ZRgCIAEoDRIiCgNvcHMYAyADKA4yFS5oZXh4bGFkYi52MS5DaGFuZ2VPcBISCgprZXlfcHJlZml4GAQgASgMIo4BCh1SZWFkQ2hhbmdlbG9nRmlsdGVyZWRSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIoCgZldmVudHMYAiADKAsyGC5oZXh4bGFkYi52MS5DaGFuZ2VFdmVudBIWCg5uZXh0X3NpbmNlX3NlcRgDIAEoBCIuChlTdWJzY3JpYmVDaGFuZ2Vsb2dSZXF1ZXN0EhEKCXNpbmNlX3NlcRgBIAEoBCJzChpTdWJzY3JpYmVDaGFuZ2Vsb2dSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIoCgZldmVudHMYAiADKAsyGC5oZXh4bGFkYi52MS5DaGFuZ2VFdmVudCrUAgoIQ2hhbmdlT3ASGQoVQ0hBTkdFX09QX1VOU1BFQ0lGSUVEEAASFgoSQ0hBTkdFX09QX1BVVF9DRUxMEAESFgoSQ0hBTkdFX09QX1BVVF9TRUFNEAISGgoWQ0hBTkdFX09QX1JFU09MVkVfU0VBTRADEhcKE0NIQU5HRV9PUF9QVVRfRkFDRVQQBBIWChJDSEFOR0VfT1BfUFVUX0VER0UQBRIZChVDSEFOR0VfT1BfREVMRVRFX0NFTEwQBhIZChVDSEFOR0VfT1BfREVMRVRFX0VER0UQBxIbChdDSEFOR0VfT1BfUFVUX0VNQkVERElORxAIEh4KGkNIQU5HRV9PUF9ERUxFVEVfRU1CRURESU5HEAkSGgoWQ0hBTkdFX09QX1RBR19TTkFQU0hPVBAKEiEKHUNIQU5HRV9PUF9ERUxFVEVfU05BUFNIT1RfVEFHEAsy0gIKEENoYW5nZWxvZ1NlcnZpY2USZQoSUmVhZENoYW5nZWxvZ1NpbmNlEiYuaGV4eGxhZGIudjEuUmVhZENoYW5nZWxvZ1NpbmNlUmVxdWVzdBonLmhleHhsYWRiLnYxLlJlYWRDaGFuZ2Vsb2dTaW5jZVJlc3BvbnNlEm4KFVJlYWRDaGFuZ2Vsb2dGaWx0ZXJlZBIpLmhleHhsYWRiLnYxLlJlYWRDaGFuZ2Vsb2dGaWx0ZXJlZFJlcXVlc3QaKi5oZXh4bGFkYi52MS5SZWFkQ2hhbmdlbG9nRmlsdGVyZWRSZXNwb25zZRJnChJTdWJzY3JpYmVDaGFuZ2Vsb2cSJi5oZXh4bGFkYi52MS5TdWJzY3JpYmVDaGFuZ2Vsb2dSZXF1ZXN0GicuaGV4eGxhZGIudjEuU3Vic2NyaWJlQ2hhbmdlbG9nUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_hexxladb_v1_header]);
+  fileDesc("CiNoZXh4bGFkYi92MS9jaGFuZ2Vsb2dfc2VydmljZS5wcm90bxILaGV4eGxhZGIudjEi9AMKC0NoYW5nZUV2ZW50EgsKA3NlcRgBIAEoBBIwCgxjb21taXR0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiEKAm9wGAMgASgOMhUuaGV4eGxhZGIudjEuQ2hhbmdlT3ASDgoGZmFtaWx5GAQgASgNEgsKA2tleRgFIAEoDBINCgV2YWx1ZRgGIAEoDBIhCgRjZWxsGBAgASgLMhEuaGV4eGxhZGIudjEuQ2VsbEgAEiEKBHNlYW0YESABKAsyES5oZXh4bGFkYi52MS5TZWFtSAASIwoFZmFjZXQYEiABKAsyEi5oZXh4bGFkYi52MS5GYWNldEgAEiEKBGVkZ2UYEyABKAsyES5oZXh4bGFkYi52MS5FZGdlSAASKgoMZGVsZXRlZF9jZWxsGBQgASgLMhIuaGV4eGxhZGIudjEuQ29vcmRIABIsCgxkZWxldGVkX2VkZ2UYFSABKAsyFC5oZXh4bGFkYi52MS5FZGdlUmVmSAASNgoMc25hcHNob3RfdGFnGBYgASgLMh4uaGV4eGxhZGIudjEuU25hcHNob3RUYWdDaGFuZ2VIABItCg9lbWJlZGRpbmdfY29vcmQYFyABKAsyEi5oZXh4bGFkYi52MS5Db29yZEgAQggKBnJlY29yZCJuCgdFZGdlUmVmEiYKCmZyb21fY29vcmQYASABKAsyEi5oZXh4bGFkYi52MS5Db29yZBIkCgh0b19jb29yZBgCIAEoCzISLmhleHhsYWRiLnYxLkNvb3JkEhUKDXJlbGF0aW9uX3R5cGUYAyABKAkiSgoRU25hcHNob3RUYWdDaGFuZ2USDQoFbGFiZWwYASABKAkSFwoKdGFnZ2VkX3NlcRgCIAEoBEgAiAEBQg0KC190YWdnZWRfc2VxIlcKGVJlYWRDaGFuZ2Vsb2dTaW5jZVJlcXVlc3QSEQoJc2luY2Vfc2VxGAEgASgEEhEKCXBhZ2Vfc2l6ZRgCIAEoDRIUCgxlbnRyeV9vZmZzZXQYAyABKA0itAEKGlJlYWRDaGFuZ2Vsb2dTaW5jZVJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyEigKBmV2ZW50cxgCIAMoCzIYLmhleHhsYWRiLnYxLkNoYW5nZUV2ZW50EhYKDm5leHRfc2luY2Vfc2VxGAMgASgEEhkKEW5leHRfZW50cnlfb2Zmc2V0GAQgASgNEgwKBG1vcmUYBSABKAgikgEKHFJlYWRDaGFuZ2Vsb2dGaWx0ZXJlZFJlcXVlc3QSEQoJc2luY2Vfc2VxGAEgASgEEhEKCXBhZ2Vfc2l6ZRgCIAEoDRIiCgNvcHMYAyADKA4yFS5oZXh4bGFkYi52MS5DaGFuZ2VPcBISCgprZXlfcHJlZml4GAQgASgMEhQKDGVudHJ5X29mZnNldBgFIAEoDSK3AQodUmVhZENoYW5nZWxvZ0ZpbHRlcmVkUmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISKAoGZXZlbnRzGAIgAygLMhguaGV4eGxhZGIudjEuQ2hhbmdlRXZlbnQSFgoObmV4dF9zaW5jZV9zZXEYAyABKAQSGQoRbmV4dF9lbnRyeV9vZmZzZXQYBCABKA0SDAoEbW9yZRgFIAEoCCIuChlTdWJzY3JpYmVDaGFuZ2Vsb2dSZXF1ZXN0EhEKCXNpbmNlX3NlcRgBIAEoBCJzChpTdWJzY3JpYmVDaGFuZ2Vsb2dSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIoCgZldmVudHMYAiADKAsyGC5oZXh4bGFkYi52MS5DaGFuZ2VFdmVudCrUAgoIQ2hhbmdlT3ASGQoVQ0hBTkdFX09QX1VOU1BFQ0lGSUVEEAASFgoSQ0hBTkdFX09QX1BVVF9DRUxMEAESFgoSQ0hBTkdFX09QX1BVVF9TRUFNEAISGgoWQ0hBTkdFX09QX1JFU09MVkVfU0VBTRADEhcKE0NIQU5HRV9PUF9QVVRfRkFDRVQQBBIWChJDSEFOR0VfT1BfUFVUX0VER0UQBRIZChVDSEFOR0VfT1BfREVMRVRFX0NFTEwQBhIZChVDSEFOR0VfT1BfREVMRVRFX0VER0UQBxIbChdDSEFOR0VfT1BfUFVUX0VNQkVERElORxAIEh4KGkNIQU5HRV9PUF9ERUxFVEVfRU1CRURESU5HEAkSGgoWQ0hBTkdFX09QX1RBR19TTkFQU0hPVBAKEiEKHUNIQU5HRV9PUF9ERUxFVEVfU05BUFNIT1RfVEFHEAsy0gIKEENoYW5nZWxvZ1NlcnZpY2USZQoSUmVhZENoYW5nZWxvZ1NpbmNlEiYuaGV4eGxhZGIudjEuUmVhZENoYW5nZWxvZ1NpbmNlUmVxdWVzdBonLmhleHhsYWRiLnYxLlJlYWRDaGFuZ2Vsb2dTaW5jZVJlc3BvbnNlEm4KFVJlYWRDaGFuZ2Vsb2dGaWx0ZXJlZBIpLmhleHhsYWRiLnYxLlJlYWRDaGFuZ2Vsb2dGaWx0ZXJlZFJlcXVlc3QaKi5oZXh4bGFkYi52MS5SZWFkQ2hhbmdlbG9nRmlsdGVyZWRSZXNwb25zZRJnChJTdWJzY3JpYmVDaGFuZ2Vsb2cSJi5oZXh4bGFkYi52MS5TdWJzY3JpYmVDaGFuZ2Vsb2dSZXF1ZXN0GicuaGV4eGxhZGIudjEuU3Vic2NyaWJlQ2hhbmdlbG9nUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_hexxladb_v1_header, file_hexxladb_v1_types]);
 
 /**
  * ChangeEvent is one logical mutation of one commit.
@@ -64,11 +66,87 @@ export type ChangeEvent = Message<"hexxladb.v1.ChangeEvent"> & {
   key: Uint8Array;
 
   /**
-   * value is the encoded record for puts; empty for deletes.
+   * value is the encoded record for puts (engine codec, docs/records.md); empty for deletes.
+   * Clients that do not decode engine records read `record` instead.
    *
    * @generated from field: bytes value = 6;
    */
   value: Uint8Array;
+
+  /**
+   * record is the mutation decoded into the service's own messages, so that clients need no
+   * engine codec; every op has one. A client built before an op was added sees it unset and
+   * can still use key and value.
+   *
+   * @generated from oneof hexxladb.v1.ChangeEvent.record
+   */
+  record: {
+    /**
+     * cell is the cell version written (CHANGE_OP_PUT_CELL).
+     *
+     * @generated from field: hexxladb.v1.Cell cell = 16;
+     */
+    value: Cell;
+    case: "cell";
+  } | {
+    /**
+     * seam is the seam as stored after CHANGE_OP_PUT_SEAM or CHANGE_OP_RESOLVE_SEAM.
+     *
+     * @generated from field: hexxladb.v1.Seam seam = 17;
+     */
+    value: Seam;
+    case: "seam";
+  } | {
+    /**
+     * facet is the facet written, with its cell's coordinate (CHANGE_OP_PUT_FACET).
+     *
+     * @generated from field: hexxladb.v1.Facet facet = 18;
+     */
+    value: Facet;
+    case: "facet";
+  } | {
+    /**
+     * edge is the edge written (CHANGE_OP_PUT_EDGE).
+     *
+     * @generated from field: hexxladb.v1.Edge edge = 19;
+     */
+    value: Edge;
+    case: "edge";
+  } | {
+    /**
+     * deleted_cell is the coordinate of the cell deleted (CHANGE_OP_DELETE_CELL).
+     *
+     * @generated from field: hexxladb.v1.Coord deleted_cell = 20;
+     */
+    value: Coord;
+    case: "deletedCell";
+  } | {
+    /**
+     * deleted_edge names the edge deleted (CHANGE_OP_DELETE_EDGE).
+     *
+     * @generated from field: hexxladb.v1.EdgeRef deleted_edge = 21;
+     */
+    value: EdgeRef;
+    case: "deletedEdge";
+  } | {
+    /**
+     * snapshot_tag is the tag set (CHANGE_OP_TAG_SNAPSHOT) or deleted
+     * (CHANGE_OP_DELETE_SNAPSHOT_TAG).
+     *
+     * @generated from field: hexxladb.v1.SnapshotTagChange snapshot_tag = 22;
+     */
+    value: SnapshotTagChange;
+    case: "snapshotTag";
+  } | {
+    /**
+     * embedding_coord is the coordinate of the cell whose embedding was written or deleted
+     * (CHANGE_OP_PUT_EMBEDDING, CHANGE_OP_DELETE_EMBEDDING); the vector stays in value.
+     *
+     * @generated from field: hexxladb.v1.Coord embedding_coord = 23;
+     */
+    value: Coord;
+    case: "embeddingCoord";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
@@ -79,13 +157,78 @@ export const ChangeEventSchema: GenMessage<ChangeEvent> = /*@__PURE__*/
   messageDesc(file_hexxladb_v1_changelog_service, 0);
 
 /**
+ * EdgeRef names an edge by its key: (from_coord, to_coord, relation_type).
+ *
+ * @generated from message hexxladb.v1.EdgeRef
+ */
+export type EdgeRef = Message<"hexxladb.v1.EdgeRef"> & {
+  /**
+   * from_coord is the source cell.
+   *
+   * @generated from field: hexxladb.v1.Coord from_coord = 1;
+   */
+  fromCoord?: Coord | undefined;
+
+  /**
+   * to_coord is the target cell.
+   *
+   * @generated from field: hexxladb.v1.Coord to_coord = 2;
+   */
+  toCoord?: Coord | undefined;
+
+  /**
+   * relation_type names the relation.
+   *
+   * @generated from field: string relation_type = 3;
+   */
+  relationType: string;
+};
+
+/**
+ * Describes the message hexxladb.v1.EdgeRef.
+ * Use `create(EdgeRefSchema)` to create a new message.
+ */
+export const EdgeRefSchema: GenMessage<EdgeRef> = /*@__PURE__*/
+  messageDesc(file_hexxladb_v1_changelog_service, 1);
+
+/**
+ * SnapshotTagChange is a snapshot tag that was set or deleted.
+ *
+ * @generated from message hexxladb.v1.SnapshotTagChange
+ */
+export type SnapshotTagChange = Message<"hexxladb.v1.SnapshotTagChange"> & {
+  /**
+   * label is the tag's label (UTF-8, 1-200 bytes).
+   *
+   * @generated from field: string label = 1;
+   */
+  label: string;
+
+  /**
+   * tagged_seq is the commit seq the tag names; set for CHANGE_OP_TAG_SNAPSHOT, absent for
+   * CHANGE_OP_DELETE_SNAPSHOT_TAG (a delete does not record what the tag named).
+   *
+   * @generated from field: optional uint64 tagged_seq = 2;
+   */
+  taggedSeq?: bigint | undefined;
+};
+
+/**
+ * Describes the message hexxladb.v1.SnapshotTagChange.
+ * Use `create(SnapshotTagChangeSchema)` to create a new message.
+ */
+export const SnapshotTagChangeSchema: GenMessage<SnapshotTagChange> = /*@__PURE__*/
+  messageDesc(file_hexxladb_v1_changelog_service, 2);
+
+/**
  * ReadChangelogSinceRequest asks for entries after a seq.
  *
  * @generated from message hexxladb.v1.ReadChangelogSinceRequest
  */
 export type ReadChangelogSinceRequest = Message<"hexxladb.v1.ReadChangelogSinceRequest"> & {
   /**
-   * since_seq: entries with seq > since_seq are returned; 0 = from the start.
+   * since_seq: entries with seq > since_seq are returned; 0 = from the start. A seq newer
+   * than the head fails with OUT_OF_RANGE (reason READ_SEQ_FUTURE).
    *
    * @generated from field: uint64 since_seq = 1;
    */
@@ -97,6 +240,15 @@ export type ReadChangelogSinceRequest = Message<"hexxladb.v1.ReadChangelogSinceR
    * @generated from field: uint32 page_size = 2;
    */
   pageSize: number;
+
+  /**
+   * entry_offset skips this many entries of the first commit after since_seq, which an
+   * earlier page returned: pass that page's next_entry_offset. 0 = start at the commit's
+   * first entry. Never skips entries of a later commit. At most 1000000 (INVALID_ARGUMENT).
+   *
+   * @generated from field: uint32 entry_offset = 3;
+   */
+  entryOffset: number;
 };
 
 /**
@@ -104,7 +256,7 @@ export type ReadChangelogSinceRequest = Message<"hexxladb.v1.ReadChangelogSinceR
  * Use `create(ReadChangelogSinceRequestSchema)` to create a new message.
  */
 export const ReadChangelogSinceRequestSchema: GenMessage<ReadChangelogSinceRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_changelog_service, 1);
+  messageDesc(file_hexxladb_v1_changelog_service, 3);
 
 /**
  * ReadChangelogSinceResponse is one page of entries.
@@ -132,6 +284,22 @@ export type ReadChangelogSinceResponse = Message<"hexxladb.v1.ReadChangelogSince
    * @generated from field: uint64 next_since_seq = 3;
    */
   nextSinceSeq: bigint;
+
+  /**
+   * next_entry_offset is the entry_offset of the next page: how many entries of the commit
+   * after next_since_seq this page already returned (0 when the page ended on a commit
+   * boundary).
+   *
+   * @generated from field: uint32 next_entry_offset = 4;
+   */
+  nextEntryOffset: number;
+
+  /**
+   * more is true when entries after this page existed when it was read.
+   *
+   * @generated from field: bool more = 5;
+   */
+  more: boolean;
 };
 
 /**
@@ -139,7 +307,7 @@ export type ReadChangelogSinceResponse = Message<"hexxladb.v1.ReadChangelogSince
  * Use `create(ReadChangelogSinceResponseSchema)` to create a new message.
  */
 export const ReadChangelogSinceResponseSchema: GenMessage<ReadChangelogSinceResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_changelog_service, 2);
+  messageDesc(file_hexxladb_v1_changelog_service, 4);
 
 /**
  * ReadChangelogFilteredRequest asks for filtered entries after a seq.
@@ -148,7 +316,7 @@ export const ReadChangelogSinceResponseSchema: GenMessage<ReadChangelogSinceResp
  */
 export type ReadChangelogFilteredRequest = Message<"hexxladb.v1.ReadChangelogFilteredRequest"> & {
   /**
-   * since_seq: entries with seq > since_seq are returned.
+   * since_seq: entries with seq > since_seq are returned (OUT_OF_RANGE above the head).
    *
    * @generated from field: uint64 since_seq = 1;
    */
@@ -162,7 +330,8 @@ export type ReadChangelogFilteredRequest = Message<"hexxladb.v1.ReadChangelogFil
   pageSize: number;
 
   /**
-   * ops keeps entries with one of these op codes; empty = all.
+   * ops keeps entries with one of these op codes; empty = all. CHANGE_OP_UNSPECIFIED or an
+   * unknown value fails with INVALID_ARGUMENT.
    *
    * @generated from field: repeated hexxladb.v1.ChangeOp ops = 3;
    */
@@ -174,6 +343,14 @@ export type ReadChangelogFilteredRequest = Message<"hexxladb.v1.ReadChangelogFil
    * @generated from field: bytes key_prefix = 4;
    */
   keyPrefix: Uint8Array;
+
+  /**
+   * entry_offset skips this many matching entries of the first matching commit after
+   * since_seq: pass the previous page's next_entry_offset (as ReadChangelogSinceRequest).
+   *
+   * @generated from field: uint32 entry_offset = 5;
+   */
+  entryOffset: number;
 };
 
 /**
@@ -181,7 +358,7 @@ export type ReadChangelogFilteredRequest = Message<"hexxladb.v1.ReadChangelogFil
  * Use `create(ReadChangelogFilteredRequestSchema)` to create a new message.
  */
 export const ReadChangelogFilteredRequestSchema: GenMessage<ReadChangelogFilteredRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_changelog_service, 3);
+  messageDesc(file_hexxladb_v1_changelog_service, 5);
 
 /**
  * ReadChangelogFilteredResponse is one page of entries.
@@ -204,11 +381,26 @@ export type ReadChangelogFilteredResponse = Message<"hexxladb.v1.ReadChangelogFi
   events: ChangeEvent[];
 
   /**
-   * next_since_seq is the since_seq of the next page.
+   * next_since_seq is the since_seq of the next page (the last complete commit returned).
    *
    * @generated from field: uint64 next_since_seq = 3;
    */
   nextSinceSeq: bigint;
+
+  /**
+   * next_entry_offset is the entry_offset of the next page (matching entries of the commit
+   * after next_since_seq already returned; 0 on a commit boundary).
+   *
+   * @generated from field: uint32 next_entry_offset = 4;
+   */
+  nextEntryOffset: number;
+
+  /**
+   * more is true when matching entries after this page existed when it was read.
+   *
+   * @generated from field: bool more = 5;
+   */
+  more: boolean;
 };
 
 /**
@@ -216,7 +408,7 @@ export type ReadChangelogFilteredResponse = Message<"hexxladb.v1.ReadChangelogFi
  * Use `create(ReadChangelogFilteredResponseSchema)` to create a new message.
  */
 export const ReadChangelogFilteredResponseSchema: GenMessage<ReadChangelogFilteredResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_changelog_service, 4);
+  messageDesc(file_hexxladb_v1_changelog_service, 6);
 
 /**
  * SubscribeChangelogRequest starts a subscription.
@@ -225,7 +417,8 @@ export const ReadChangelogFilteredResponseSchema: GenMessage<ReadChangelogFilter
  */
 export type SubscribeChangelogRequest = Message<"hexxladb.v1.SubscribeChangelogRequest"> & {
   /**
-   * since_seq: replay starts after it; resume with the last seq received.
+   * since_seq: replay starts after it; resume with the last seq received. A seq newer than
+   * the head fails with OUT_OF_RANGE (reason READ_SEQ_FUTURE).
    *
    * @generated from field: uint64 since_seq = 1;
    */
@@ -237,7 +430,7 @@ export type SubscribeChangelogRequest = Message<"hexxladb.v1.SubscribeChangelogR
  * Use `create(SubscribeChangelogRequestSchema)` to create a new message.
  */
 export const SubscribeChangelogRequestSchema: GenMessage<SubscribeChangelogRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_changelog_service, 5);
+  messageDesc(file_hexxladb_v1_changelog_service, 7);
 
 /**
  * SubscribeChangelogResponse is one commit's entries.
@@ -246,7 +439,8 @@ export const SubscribeChangelogRequestSchema: GenMessage<SubscribeChangelogReque
  */
 export type SubscribeChangelogResponse = Message<"hexxladb.v1.SubscribeChangelogResponse"> & {
   /**
-   * header.commit_seq is the seq of this commit.
+   * header.commit_seq is the seq of this commit; header.head_seq the newest durable commit
+   * when the message was built (ahead of commit_seq while the replay catches up).
    *
    * @generated from field: hexxladb.v1.ResponseHeader header = 1;
    */
@@ -265,7 +459,7 @@ export type SubscribeChangelogResponse = Message<"hexxladb.v1.SubscribeChangelog
  * Use `create(SubscribeChangelogResponseSchema)` to create a new message.
  */
 export const SubscribeChangelogResponseSchema: GenMessage<SubscribeChangelogResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_changelog_service, 6);
+  messageDesc(file_hexxladb_v1_changelog_service, 8);
 
 /**
  * ChangeOp is a stable changelog op code (SPEC §7); values match the engine's changeOps.
@@ -371,7 +565,9 @@ export const ChangeOpSchema: GenEnum<ChangeOp> = /*@__PURE__*/
  */
 export const ChangelogService: GenService<{
   /**
-   * ReadChangelogSince returns one page of entries with seq > since_seq, in commit order.
+   * ReadChangelogSince returns one page of entries with seq > since_seq, in commit order. A
+   * page holds at most page_size entries and stays well below the message size bound; it may
+   * end inside a commit (next_entry_offset says where the next page starts).
    *
    * @generated from rpc hexxladb.v1.ChangelogService.ReadChangelogSince
    */
@@ -393,7 +589,9 @@ export const ChangelogService: GenService<{
   /**
    * SubscribeChangelog replays entries with seq > since_seq and then follows live commits,
    * in commit order, without gaps or duplicates. A subscriber that falls too far behind is
-   * cut off with RESOURCE_EXHAUSTED (reason SUBSCRIBER_LAGGING, metadata resume_seq).
+   * cut off with RESOURCE_EXHAUSTED (reason SUBSCRIBER_LAGGING, ErrorInfo metadata resumeSeq:
+   * the seq of the last commit sent; subscribe again with since_seq = resumeSeq). The stream
+   * ends without error when the server closes the database (resume from the last seq).
    *
    * @generated from rpc hexxladb.v1.ChangelogService.SubscribeChangelog
    */

@@ -21,6 +21,11 @@ Options (flags override HEXXLADB_* environment variables, which override the con
                              (HEXXLADB_BACKUP_DIR; default ./data/backups)
   -c, --config FILE          JSON config file (HEXXLADB_CONFIG)
       --mvcc true|false      MVCC for a new database (HEXXLADB_MVCC; default true)
+      --changelog true|false keep the changelog sidecar, for the ChangelogService
+                             (HEXXLADB_CHANGELOG; default true)
+      --changelog-buffer-frames N
+                             commits a slow subscriber may lag before it is cut off
+                             (HEXXLADB_CHANGELOG_BUFFER_FRAMES; default 1024)
       --tokens-file FILE     bearer tokens, one "role token" per line (HEXXLADB_TOKENS_FILE;
                              or HEXXLADB_TOKENS="read=...,admin=..."); roles: read, write, admin
       --tls-cert FILE        TLS certificate chain, PEM (HEXXLADB_TLS_CERT)
@@ -38,6 +43,8 @@ const options = {
   'backup-dir': { type: 'string' },
   config: { type: 'string', short: 'c' },
   mvcc: { type: 'string' },
+  changelog: { type: 'string' },
+  'changelog-buffer-frames': { type: 'string' },
   'tokens-file': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
@@ -57,6 +64,9 @@ function flagsLayer(v: Flags): ConfigLayer {
   if (v.listen !== undefined) layer.listen = v.listen;
   if (v['backup-dir'] !== undefined) layer.backupDir = v['backup-dir'];
   if (v.mvcc !== undefined) layer.mvcc = v.mvcc as unknown as boolean; // validated by resolve
+  if (v.changelog !== undefined) layer.changelog = v.changelog as unknown as boolean;
+  const frames = v['changelog-buffer-frames'];
+  if (frames !== undefined) layer.changelogBufferFrames = Number(frames);
   if (v['tokens-file'] !== undefined) layer.tokens = readTokensFile(v['tokens-file']);
   if (v['tls-cert'] !== undefined || v['tls-key'] !== undefined) {
     layer.tls = { certFile: v['tls-cert'] ?? '', keyFile: v['tls-key'] ?? '',

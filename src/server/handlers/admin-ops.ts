@@ -11,9 +11,18 @@
  * Backup: the engine writes a consistent backup (compacted copy at seq S, paired WAL header,
  * manifest) into a fresh hidden directory inside the backup directory, then the files are
  * streamed in 1 MiB chunks and the directory is removed, whatever the outcome.
- * Not served yet: backup leases, swap after compaction, encryption rotation (no engine API).
+ *
+ * Compact with swap: the live database is compacted in place (Database.compact with swap: the
+ * copy goes next to the primary, then replaces it atomically; writers wait, readers continue).
+ * The backup directory is not involved, so destination_name must be empty. The temporary name
+ * is unique per call (`<primary>.swap-<random>`): the engine removes a stale copy only under its
+ * own default name, which Database.compact cannot be asked for, and a fixed explicit name left
+ * by a crash would refuse every later swap.
+ *
+ * The backup lease and RotateEncryption handlers live in admin-lease.ts and admin-rotate.ts and
+ * are served through adminOpsHandlers.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import nodeFs from 'node:fs';
 import path from 'node:path';
 import type { AdminService } from '../../../gen/hexxladb/v1/admin_service_pb.js';
@@ -22,8 +31,10 @@ import { backupTo } from '../../ops/backup.js';
 import { compactDatabase, type CompactProgress, type CompactResult } from '../../ops/compact.js';
 import { manifestName } from '../../ops/manifest.js';
 import { verifyBackup } from '../../ops/verify.js';
-import { nodeFileSystem } from '../../index.js';
+import { nodeFileSystem, type Database } from '../../index.js';
 import { headerAt } from '../snapshot.js';
+import { leaseHandlers } from './admin-lease.js';
+import { rotateHandlers } from './admin-rotate.js';
 import { checkLive, type HandlerDeps, type HandlersOf } from './common.js';
 
 type Handlers = HandlersOf<typeof AdminService>;
@@ -101,23 +112,37 @@ function* fileChunks(dir: string, name: string): Generator<{ offset: number; dat
   }
 }
 
-export function adminOpsHandlers({ db, backupDir }: HandlerDeps): Handlers {
+/** Where a Compact writes and how: a confined copy, or an in-place swap. */
+function compactRun(db: Database, backupDir: string, req: { destinationName: string;
+  swap: boolean }, signal: AbortSignal): (onProgress: (p: CompactProgress) => void) =>
+  Promise<CompactResult> {
+  if (!req.swap) {
+    const dest = confinedPath(backupDir, req.destinationName, 'destination_name');
+    return (onProgress) => compactDatabase(db, dest, { signal, onProgress, fs: nodeFileSystem });
+  }
+  if (req.destinationName !== '') {
+    throw hexxlaError('InvalidArgument', 'destination_name must be empty with swap: the ' +
+      'database is compacted in place', { field: 'destination_name' });
+  }
+  const tmp = `${path.resolve(db.path)}.swap-${randomBytes(6).toString('hex')}`;
+  return (onProgress) => db.compact(tmp, { swap: true, signal, onProgress });
+}
+
+export function adminOpsHandlers(deps: HandlerDeps): Handlers {
+  const { db, backupDir } = deps;
   return {
+    ...leaseHandlers(deps),
+    ...rotateHandlers(deps),
     async *compact(req, ctx) {
       checkLive(ctx);
-      const dest = confinedPath(backupDir, req.destinationName, 'destination_name');
-      if (req.swap) {
-        throw hexxlaError('InvalidArgument', 'swap is not supported by this server yet');
-      }
-      const steps = compactWithProgress((onProgress) => compactDatabase(db, dest,
-        { signal: ctx.signal, onProgress, fs: nodeFileSystem }));
+      const steps = compactWithProgress(compactRun(db, backupDir, req, ctx.signal));
       for await (const step of steps) {
         if (!('path' in step)) {
           yield progressOut(step);
           continue;
         }
         yield {
-          header: headerAt(db, step.commitSeq), done: true, swapped: false,
+          header: headerAt(db, step.commitSeq), done: true, swapped: req.swap,
           entriesRead: BigInt(step.entries + step.entriesSkipped),
           entriesCopied: BigInt(step.entries), entriesEstimated: BigInt(step.entries),
           destinationBytes: BigInt(step.bytes), sourceBytes: BigInt(step.sourceBytes),

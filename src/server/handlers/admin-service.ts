@@ -1,7 +1,8 @@
 /**
  * AdminService handlers (SPEC §9, §11, §12.4): status, checkpoint, health check (db.check, the
- * structural check, for now). Compact, backup lease, Backup, VerifyBackup and RotateEncryption
- * are not registered until the engine offers them.
+ * structural check, for now). The long operations (Compact, Backup, VerifyBackup), the backup
+ * leases and RotateEncryption are in admin-ops.ts, admin-lease.ts and admin-rotate.ts.
+ * Checkpoint answers FAILED_PRECONDITION while a backup lease is held (the engine refuses).
  */
 import { readFileSync } from 'node:fs';
 import type { AdminService } from '../../../gen/hexxladb/v1/admin_service_pb.js';
