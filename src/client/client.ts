@@ -46,12 +46,28 @@ const profiles: Record<PruneProfileName, PruneProfile> = {
 
 /** One page of the changelog. */
 export interface ChangelogPage {
-  /** Entries in commit order; a page holds whole commits only. */
+  /** Entries in commit order; a page may end inside a commit (see nextEntryOffset). */
   readonly entries: ChangelogEntry[];
-  /** Pass as `seq` to read the next page. */
+  /** Pass as `seq` to read the next page … */
   readonly nextSinceSeq: bigint;
+  /** … with this as `entryOffset`: entries of the commit after nextSinceSeq already returned. */
+  readonly nextEntryOffset: number;
+  /** True when more entries follow (read the next page). */
+  readonly more: boolean;
   /** The head when the page was read. */
   readonly headSeq: bigint;
+}
+
+/** Where a changelog page starts: after `seq`, skipping `entryOffset` entries (a prior page). */
+export interface ChangelogPageOptions extends CallOptions {
+  readonly limit?: number;
+  readonly entryOffset?: number;
+}
+
+function changelogPage(res: { events: Parameters<typeof entryIn>[0][]; nextSinceSeq: bigint;
+  nextEntryOffset: number; more: boolean; header?: { headSeq: bigint } }): ChangelogPage {
+  return { entries: res.events.map(entryIn), nextSinceSeq: res.nextSinceSeq,
+    nextEntryOffset: res.nextEntryOffset, more: res.more, headSeq: res.header?.headSeq ?? 0n };
 }
 
 /** GetStatus: settings and counters of the served database (the library's stats()). */
@@ -216,22 +232,21 @@ export class HexxlaClient extends AdminClient {
   }
 
   /** One page of changelog entries after `seq` (Database.readChangelogSince). */
-  async readChangelogSince(seq: bigint, options: CallOptions & { limit?: number } = {}):
+  async readChangelogSince(seq: bigint, options: ChangelogPageOptions = {}):
     Promise<ChangelogPage> {
-    const res = await this.transport.unary(changelog.readChangelogSince,
-      { sinceSeq: seq, pageSize: options.limit ?? 0 }, options, true);
-    return { entries: res.events.map(entryIn), nextSinceSeq: res.nextSinceSeq,
-      headSeq: res.header?.headSeq ?? 0n };
+    const res = await this.transport.unary(changelog.readChangelogSince, { sinceSeq: seq,
+      pageSize: options.limit ?? 0, entryOffset: options.entryOffset ?? 0 }, options, true);
+    return changelogPage(res);
   }
 
   /** Like readChangelogSince, keeping entries whose op and key prefix match. */
   async readChangelogFiltered(seq: bigint, filter: ChangelogFilter = {},
-    options: CallOptions = {}): Promise<ChangelogPage> {
+    options: ChangelogPageOptions = {}): Promise<ChangelogPage> {
     const res = await this.transport.unary(changelog.readChangelogFiltered, {
       sinceSeq: seq, pageSize: filter.limit ?? 0, ops: (filter.ops ?? []).map(changeOpOut),
-      keyPrefix: filter.keyPrefix ?? new Uint8Array(0) }, options, true);
-    return { entries: res.events.map(entryIn), nextSinceSeq: res.nextSinceSeq,
-      headSeq: res.header?.headSeq ?? 0n };
+      keyPrefix: filter.keyPrefix ?? new Uint8Array(0), entryOffset: options.entryOffset ?? 0 },
+      options, true);
+    return changelogPage(res);
   }
 
   /**
