@@ -26,7 +26,7 @@ import {
   type ResolutionStatus, type ResponseHeader, type Seam,
 } from './types.js';
 import { assertCoord } from '../coord/index.js';
-import { ulidFromString as ulidFromWire, ulidToString } from './ulid.js';
+import { ulidFromString as ulidFromWire, ulidToString } from '../types/ulid-text.js';
 
 /**
  * A coordinate for the wire. InvalidCoordinate (the library's own check) when it is not one,

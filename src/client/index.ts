@@ -23,7 +23,7 @@ export type { SubscribeOptions } from './subscribe.js';
 export {
   codeOfReason, errorFromStatus, reasonOfCode, RpcError,
 } from './error-from-status.js';
-export { ulidFromString, ulidToString } from './ulid.js';
+export { ulidFromString, ulidToString } from '../types/ulid-text.js';
 export * from './types.js';
 export { HexxlaError, errorCodes, isHexxlaError } from '../errors.js';
 export type { ErrorCode, ErrorContext } from '../errors.js';

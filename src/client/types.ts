@@ -17,147 +17,22 @@ import type { HexxlaError } from '../errors.js';
 export type { Coord } from '../coord/index.js';
 import type { Coord } from '../coord/index.js';
 
-/** A facet id, 0 … 5 (SPEC §3.2). */
-export type FacetId = 0 | 1 | 2 | 3 | 4 | 5;
-/** Seam types (SPEC §3.4). */
-export type SeamType = 'conflict' | 'supersedes';
-/** Seam review states, in the library's order. */
-export const resolutionStatuses = ['unresolved', 'merged', 'superseded', 'archived'] as const;
-export type ResolutionStatus = (typeof resolutionStatuses)[number];
-/** A ULID as the library holds it: exactly 16 bytes. */
-export type Ulid = Uint8Array;
-
-export interface Provenance {
-  readonly sourceId: string;
-  readonly confidence: number;
-  readonly createdAtMs: number;
-  readonly updatedAtMs: number;
-}
-
-export interface Validity {
-  readonly validFromMs?: number;
-  readonly validToMs?: number;
-}
-
-export interface Cell {
-  readonly coord: Coord;
-  readonly rawContent: string;
-  readonly tags: readonly string[];
-  readonly provenance: Provenance;
-  readonly validity: Validity;
-  readonly clusterHint?: Coord;
-  readonly activeFacetId: FacetId;
-}
-
-export interface Facet {
-  readonly id: FacetId;
-  readonly derivedContent: string;
-  /** SHA-256 of the raw content it was derived from: 32 bytes. */
-  readonly derivationHash: Uint8Array;
-  readonly lastRotatedMs: number;
-}
-
-export interface Edge {
-  readonly from: Coord;
-  readonly to: Coord;
-  readonly relationType: string;
-  readonly weight: number;
-  readonly provenance: Provenance;
-}
-
-export interface Seam {
-  readonly id: Ulid;
-  readonly cellA: Coord;
-  readonly cellB: Coord;
-  readonly seamType: SeamType;
-  readonly reason: string;
-  readonly confidenceDelta: number;
-  readonly detectedAtMs: number;
-  readonly resolutionStatus: ResolutionStatus;
-  readonly resolutionNote: string;
-}
-
-/** A cell to put; defaults as the library's (tags [], confidence 1, times = commit time). */
-export interface CellInput {
-  readonly coord: Coord;
-  readonly rawContent: string;
-  readonly tags?: readonly string[];
-  readonly provenance?: Partial<Provenance>;
-  readonly validity?: Validity;
-  readonly clusterHint?: Coord;
-  readonly activeFacetId?: FacetId;
-}
-
-/** A facet to put on an existing cell; the hash defaults to the cell's current content. */
-export interface FacetInput {
-  readonly id: FacetId;
-  readonly derivedContent: string;
-  readonly derivationHash?: Uint8Array;
-  readonly lastRotatedMs?: number;
-}
-
-/** An edge to put; weight defaults to 1 as in the library. */
-export interface EdgeInput {
-  readonly from: Coord;
-  readonly to: Coord;
-  readonly relationType: string;
-  readonly weight?: number;
-  readonly provenance?: Partial<Provenance>;
-}
-
-export interface SeamInput {
-  readonly reason?: string;
-  readonly confidenceDelta?: number;
-}
-
-export interface WalkOptions {
-  /** Bit i set = include facet i (0 … 5). Default 0. */
-  readonly facetMask?: number;
-  /** Keep only cells valid at this time (ms). */
-  readonly validAtMs?: number;
-}
-
-export interface RingCell {
-  readonly ring: number;
-  readonly cell: Cell;
-  readonly facets: readonly Facet[];
-}
-
-export interface FindSeamsOptions {
-  readonly unresolvedOnly?: boolean;
-  /** Only seams detected at or before this time (ms). */
-  readonly asOfMs?: number;
-}
+// The record shapes are the library's own declarations (src/types: no engine code behind them).
+export {
+  resolutionStatuses, seamTypes, type Cell, type Edge, type Facet, type FacetId, type Provenance,
+  type ResolutionStatus, type Seam, type SeamType, type Ulid, type Validity,
+} from '../types/records.js';
+export type {
+  BatchPutResult, CellInput, EdgeInput, FacetInput, FindSeamsOptions, RingCell, SeamInput,
+  WalkOptions,
+} from '../types/inputs.js';
+export type { MvccStats, SnapshotDiff, SnapshotTag } from '../types/mvcc.js';
+import type { Cell, Edge, Facet, Seam } from '../types/records.js';
 
 export interface BatchPutOptions {
   /** Cells per commit (server default 1000). */
   readonly batchSize?: number;
   readonly continueOnError?: boolean;
-}
-
-export interface BatchPutResult {
-  readonly written: number;
-  /** Skipped cells; each error has the code the server reported (message is generic). */
-  readonly errors: readonly { readonly index: number; readonly error: HexxlaError }[];
-}
-
-export interface MvccStats {
-  readonly headSeq: bigint;
-  readonly cellCount: number;
-  readonly versionedRows: number;
-}
-
-export interface SnapshotTag {
-  readonly label: string;
-  readonly seq: bigint;
-}
-
-export interface SnapshotDiff {
-  readonly fromSeq: bigint;
-  readonly toSeq: bigint;
-  readonly added: Coord[];
-  readonly modified: Coord[];
-  readonly removed: Coord[];
 }
 
 /** The library's changelog op names (src/model/context.ts changeOps), by wire number. */

@@ -32,9 +32,7 @@ import {
   type ChangelogFrame,
 } from '../../src/client/index.js';
 import * as clientMd from '../../src/client/metadata.js';
-import * as clientUlid from '../../src/client/ulid.js';
 import { hexxlaError } from '../../src/errors.js';
-import { ulidFromString, ulidToString } from '../../src/index.js';
 import {
   authorizationKey, databaseKey, methodDefinition, reasonOf, requestIdKey, toServiceError,
 } from '../../src/server/index.js';
@@ -93,19 +91,6 @@ describe('SDK: errors', () => {
     }
     expect([clientMd.authorizationKey, clientMd.requestIdKey, clientMd.databaseKey])
       .toEqual([authorizationKey, requestIdKey, databaseKey]);
-  });
-
-  it('encodes seam ids as the library does', () => {
-    const ids = [new Uint8Array(16), new Uint8Array(16).fill(255),
-      ...Array.from({ length: 50 }, (_, i) => Uint8Array.from({ length: 16 },
-        (_v, j) => (i * 37 + j * 101 + i * j) & 255))];
-    for (const id of ids) {
-      const text = ulidToString(id);
-      expect(clientUlid.ulidToString(id)).toBe(text);
-      expect(clientUlid.ulidFromString(text)).toEqual(id);
-      expect(clientUlid.ulidFromString(text.toLowerCase())).toEqual(ulidFromString(text));
-    }
-    expect(() => clientUlid.ulidFromString('8' + '0'.repeat(25))).toThrow(/ULID/);
   });
 
   it('types statuses that carry no ErrorInfo', () => {
