@@ -40,12 +40,8 @@ export interface ChangelogOpenOptions {
 }
 
 /** Filter of readFiltered. */
-export interface ChangelogFilter {
-  readonly ops?: readonly ChangelogEntry['op'][];
-  readonly keyPrefix?: Uint8Array;
-  /** At most this many entries (default: all). */
-  readonly limit?: number;
-}
+export type { ChangelogFilter } from '../types/changelog.js';
+import type { ChangelogFilter } from '../types/changelog.js';
 
 /** Sent to listeners when the log closes (seq −1 never names a commit). */
 export const closedFrame: ChangelogFrame = { seq: -1n, timeMs: 0, entries: [] };

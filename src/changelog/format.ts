@@ -37,23 +37,8 @@ export interface ChangelogHeader {
   readonly baseSeq: bigint;
 }
 
-/** One logical mutation as the changelog returns it. */
-export interface ChangelogEntry {
-  readonly seq: bigint;
-  readonly timeMs: number;
-  readonly op: ChangeOp;
-  /** Record family id (the key's first byte). */
-  readonly family: number;
-  readonly key: Uint8Array;
-  readonly value?: Uint8Array;
-}
-
-/** A commit's entries. */
-export interface ChangelogFrame {
-  readonly seq: bigint;
-  readonly timeMs: number;
-  readonly entries: readonly ChangelogEntry[];
-}
+export type { ChangelogEntry, ChangelogFrame } from '../types/changelog.js';
+import type { ChangelogEntry, ChangelogFrame } from '../types/changelog.js';
 
 const opByCode = new Map<number, ChangeOp>(
   Object.entries(changeOps).map(([name, code]) => [code, name as ChangeOp]));

@@ -22,7 +22,10 @@ import { isHexxlaError } from '../errors.js';
 import { isRetryable } from './error-from-status.js';
 import { backoffMs, resolveRetryPolicy, type RetryPolicy } from './retry.js';
 import type { CallOptions, Transport } from './transport.js';
-import { changeOpNames, type ChangelogEntry, type ChangelogFrame, type ChangeOp } from './types.js';
+import { changeOps, type ChangelogEntry, type ChangelogFrame, type ChangeOp } from './types.js';
+
+const opByNumber = new Map<number, ChangeOp>(
+  Object.entries(changeOps).map(([name, code]) => [code, name as ChangeOp]));
 
 /** Options of a subscription. */
 export interface SubscribeOptions extends Omit<CallOptions, 'deadlineMs'> {
@@ -36,13 +39,14 @@ export interface SubscribeOptions extends Omit<CallOptions, 'deadlineMs'> {
 
 /** The library's op name of a wire op number ('putCell' for 1). */
 export function changeOpIn(op: number): ChangeOp {
-  const name = changeOpNames[op - 1];
+  const name = opByNumber.get(op);
   // An op newer than this SDK: keep the entry rather than drop it, under its number.
   return name ?? (`op${op}` as ChangeOp);
 }
 
+/** The wire op number of a library op name (0, "unspecified", for an unknown name). */
 export function changeOpOut(op: ChangeOp): number {
-  return changeOpNames.indexOf(op) + 1;
+  return (changeOps as Record<string, number>)[op] ?? 0;
 }
 
 export function entryIn(e: ChangeEvent): ChangelogEntry {

@@ -35,36 +35,9 @@ export interface BatchPutOptions {
   readonly continueOnError?: boolean;
 }
 
-/** The library's changelog op names (src/model/context.ts changeOps), by wire number. */
-export const changeOpNames = [
-  'putCell', 'putSeam', 'resolveSeam', 'putFacet', 'putEdge', 'deleteCell', 'deleteEdge',
-  'putEmbedding', 'deleteEmbedding', 'tagSnapshot', 'deleteSnapshotTag',
-] as const;
-export type ChangeOp = (typeof changeOpNames)[number];
-
-/** One logical mutation (the library's ChangelogEntry). */
-export interface ChangelogEntry {
-  readonly seq: bigint;
-  readonly timeMs: number;
-  readonly op: ChangeOp;
-  readonly family: number;
-  readonly key: Uint8Array;
-  readonly value?: Uint8Array;
-}
-
-/** One commit's entries (the library's ChangelogFrame). */
-export interface ChangelogFrame {
-  readonly seq: bigint;
-  readonly timeMs: number;
-  readonly entries: readonly ChangelogEntry[];
-}
-
-/** Filter of readChangelogFiltered. */
-export interface ChangelogFilter {
-  readonly ops?: readonly ChangeOp[];
-  readonly keyPrefix?: Uint8Array;
-  readonly limit?: number;
-}
+export {
+  changeOps, type ChangeOp, type ChangelogEntry, type ChangelogFilter, type ChangelogFrame,
+} from '../types/changelog.js';
 
 /**
  * Snapshot selector of a read (header.proto ReadAt): a commit seq, a wall-clock time (the

@@ -38,7 +38,7 @@ import type { ChangelogFilter } from '../changelog/changelog.js';
 import type { ChangelogEntry, ChangelogFrame } from '../changelog/format.js';
 import type { SubscribeOptions } from '../changelog/subscribe.js';
 import { snapshotTagKey } from './keys.js';
-import { nodeFileSystem, type FileSystem } from '../storage/file.js';
+import { nodeFileSystem } from '../storage/file.js';
 import { checkStore } from '../storage/check.js';
 import type { CheckOptions, CheckReport } from '../storage/check.js';
 import type { Store, StoreStats } from '../storage/store.js';
@@ -462,24 +462,9 @@ export class Database {
     if (options.swap !== true) return compactDatabase(this, dest, options);
     // The compacted file has a new file id and SPEC §7 does not carry the changelog over: the
     // old log is closed (the swap removes it) and a fresh one starts on the new store.
-    const link = this.link;
-    const fs = this.store.reopenOptions().fs ?? nodeFileSystem;
     const { swap: _swap, fs: _fs, ...rest } = options;
-    let swapped: Awaited<ReturnType<typeof swapCompacted>>;
-    try {
-      swapped = await swapCompacted(this.store, { ...rest, tempPath: dest }, {
-        beforeFiles: () => link?.close(),
-        afterReopen: async (next) => {
-          this.link = link === null ? null : await ChangelogLink.open(next, fs);
-        },
-      });
-    } catch (err) {
-      await this.reattachChangelog(link, fs);
-      throw err;
-    }
-    const { store, ...result } = swapped;
-    this.store = store;
-    return result;
+    return this.replaceStore((hooks) =>
+      swapCompacted(this.store, { ...rest, tempPath: dest }, hooks));
   }
 
   /**
@@ -496,23 +481,8 @@ export class Database {
       throw hexxlaError('PreconditionFailed', 'the changelog is sealed under the old key: pass ' +
         'discardChangelog to rotate (the log restarts empty)', { path: this.path });
     }
-    const link = this.link;
-    const fs = this.store.reopenOptions().fs ?? nodeFileSystem;
-    let rotated: Awaited<ReturnType<typeof rotateOnline>>;
-    try {
-      rotated = await rotateOnline(this.store, newCredentials, options, {
-        beforeFiles: () => link?.close(),
-        afterReopen: async (next) => {
-          this.link = link === null ? null : await ChangelogLink.open(next, fs);
-        },
-      });
-    } catch (err) {
-      await this.reattachChangelog(link, fs);
-      throw err;
-    }
-    const { store, ...result } = rotated;
-    this.store = store;
-    return result;
+    return this.replaceStore((hooks) =>
+      rotateOnline(this.store, newCredentials, options, hooks));
   }
 
   /**
@@ -579,12 +549,35 @@ export class Database {
   }
 
   /**
-   * After a swap or rotation failed: if it had closed the changelog before touching the files,
-   * the old files are still in use (or the handle was poisoned), so their log is opened again.
+   * Runs a live swap or rotation, which replaces the store's files under its writer gate, and
+   * points this handle at the store it returns. The changelog is closed just before the files
+   * change and reopened on the new store still under the gate, so no waiting writer commits
+   * without it; if the operation fails, the old files are still in use (or the handle was
+   * poisoned) and their log is opened again.
    */
-  private async reattachChangelog(link: ChangelogLink | null, fs: FileSystem): Promise<void> {
-    if (link === null || !link.log.isClosed || this.link !== link) return;
-    this.link = await ChangelogLink.open(this.store, fs).catch(() => link);
+  private async replaceStore<R extends { store: Store }>(run: (hooks: {
+    beforeFiles: () => void;
+    afterReopen: (next: Store) => Promise<void>;
+  }) => Promise<R>): Promise<Omit<R, 'store'>> {
+    const link = this.link;
+    const fs = this.store.reopenOptions().fs ?? nodeFileSystem;
+    let done: R;
+    try {
+      done = await run({
+        beforeFiles: () => link?.close(),
+        afterReopen: async (next) => {
+          this.link = link === null ? null : await ChangelogLink.open(next, fs);
+        },
+      });
+    } catch (err) {
+      if (link !== null && link.log.isClosed && this.link === link) {
+        this.link = await ChangelogLink.open(this.store, fs).catch(() => link);
+      }
+      throw err;
+    }
+    const { store, ...result } = done;
+    this.store = store;
+    return result;
   }
 
   private changelog(call: string): ChangelogLink {

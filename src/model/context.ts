@@ -7,24 +7,8 @@ import type { RecordReader, RecordWriter } from '../mvcc/records.js';
 import type { UlidGenerator } from '../engine/ulid.js';
 import type { RecordHooks } from './types.js';
 
-/**
- * Stable changelog op codes (SPEC §7): add codes, never renumber. The changelog sidecar stores
- * them as one byte.
- */
-export const changeOps = {
-  putCell: 1,
-  putSeam: 2,
-  resolveSeam: 3,
-  putFacet: 4,
-  putEdge: 5,
-  deleteCell: 6,
-  deleteEdge: 7,
-  putEmbedding: 8,
-  deleteEmbedding: 9,
-  tagSnapshot: 10,
-  deleteSnapshotTag: 11,
-} as const;
-export type ChangeOp = keyof typeof changeOps;
+export { changeOps, type ChangeOp } from '../types/changelog.js';
+import type { ChangeOp } from '../types/changelog.js';
 
 /** One logical mutation of a commit, as the changelog records it. */
 export interface Change {
