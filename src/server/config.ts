@@ -50,6 +50,17 @@ export interface ServerConfig {
    * "changelogBufferFrames".
    */
   readonly changelogBufferFrames: number;
+  /**
+   * Encryption at rest (SPEC §4.4): a file holding the raw 32-byte key (32 bytes, or 64 hex
+   * characters), or a file holding the passphrase (one trailing newline ignored); never both.
+   * Files, not values, so secrets stay out of flags, environment dumps and config files. A new
+   * database is created encrypted; an existing one must be opened with its credentials. Flags
+   * --encryption-key-file / --passphrase-file, env HEXXLADB_ENCRYPTION_KEY_FILE /
+   * HEXXLADB_PASSPHRASE_FILE, file keys "encryptionKeyFile" / "passphraseFile". After a
+   * RotateEncryption RPC, point these at the new credentials before the next start.
+   */
+  readonly encryptionKeyFile?: string;
+  readonly passphraseFile?: string;
   /** Bearer tokens; empty = no authorisation (loopback use only). */
   readonly tokens: readonly TokenEntry[];
   readonly tls?: TlsConfig;
@@ -141,6 +152,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
     layer.changelogBufferFrames = intIn('HEXXLADB_CHANGELOG_BUFFER_FRAMES', frames, 1,
       changelogBufferFramesMax);
   }
+  const keyFile = get('ENCRYPTION_KEY_FILE');
+  if (keyFile !== undefined) layer.encryptionKeyFile = keyFile;
+  const passphraseFile = get('PASSPHRASE_FILE');
+  if (passphraseFile !== undefined) layer.passphraseFile = passphraseFile;
   const tokens = get('TOKENS');
   if (tokens !== undefined) layer.tokens = parseTokens(tokens, 'HEXXLADB_TOKENS');
   const tokensFile = get('TOKENS_FILE');
@@ -183,7 +198,8 @@ export function configFromFile(file: string): ConfigLayer {
     return invalid('file', 'must hold a JSON object');
   }
   const { tokensFile, ...rest } = parsed as ConfigLayer & { tokensFile?: unknown };
-  const known = new Set([...Object.keys(defaultConfig), 'tls']);
+  const known = new Set([...Object.keys(defaultConfig), 'tls', 'encryptionKeyFile',
+    'passphraseFile']);
   for (const key of Object.keys(rest)) if (!known.has(key)) invalid(key, 'unknown setting');
   const layer: ConfigLayer = { ...rest };
   if (typeof tokensFile === 'string') layer.tokens = readTokensFile(tokensFile);
@@ -209,6 +225,9 @@ export function resolveConfig(...layers: ConfigLayer[]): ServerConfig {
   if (merged.tls !== undefined && (merged.tls.certFile === '' || merged.tls.keyFile === '')) {
     invalid('tls', 'needs both certFile and keyFile');
   }
+  if (merged.encryptionKeyFile !== undefined && merged.passphraseFile !== undefined) {
+    invalid('encryptionKeyFile', 'give encryptionKeyFile or passphraseFile, not both');
+  }
   return {
     ...merged,
     mvcc: boolOf('mvcc', merged.mvcc),
@@ -229,4 +248,34 @@ export function resolveConfig(...layers: ConfigLayer[]): ServerConfig {
 export function isLoopback(listen: string): boolean {
   const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/**
+ * The credentials the configuration names, read from their files (see ServerConfig
+ * encryptionKeyFile / passphraseFile); {} when none. InvalidArgument for an unreadable file or a
+ * key that is not 32 bytes (raw or as 64 hex characters). The error never carries the secret.
+ */
+export function readCredentials(config: ServerConfig):
+  { encryptionKey?: Uint8Array; passphrase?: string } {
+  const read = (setting: string, file: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch {
+      return invalid(setting, 'cannot be read');
+    }
+  };
+  if (config.encryptionKeyFile !== undefined) {
+    const raw = read('encryptionKeyFile', config.encryptionKeyFile);
+    const text = raw.toString('latin1').trim();
+    if (raw.length === 32) return { encryptionKey: new Uint8Array(raw) };
+    if (/^[0-9a-fA-F]{64}$/.test(text)) {
+      return { encryptionKey: new Uint8Array(Buffer.from(text, 'hex')) };
+    }
+    return invalid('encryptionKeyFile', 'must hold 32 bytes or 64 hex characters');
+  }
+  if (config.passphraseFile !== undefined) {
+    const text = read('passphraseFile', config.passphraseFile).toString('utf8');
+    return { passphrase: text.replace(/\r?\n$/, '') };
+  }
+  return {};
 }

@@ -27,7 +27,7 @@ import {
 } from '../../gen/hexxladb/v1/mvcc_service_pb.js';
 import { open, type Database } from '../index.js';
 import { Authorizer, requiredRole } from './auth.js';
-import { isLoopback, type ServerConfig } from './config.js';
+import { isLoopback, readCredentials, type ServerConfig } from './config.js';
 import { toServiceError } from './error-map.js';
 import { adaptService, type CallContext, type CallHooks } from './grpc-adapter.js';
 import { adminHandlers, packageVersion } from './handlers/admin-service.js';
@@ -112,7 +112,8 @@ export class HexxlaServer implements CallHooks {
     let db = options.db;
     if (db === undefined) {
       fs.mkdirSync(path.dirname(path.resolve(config.databasePath)), { recursive: true });
-      db = await open(config.databasePath, { mvcc: config.mvcc, changelog: config.changelog });
+      db = await open(config.databasePath, { mvcc: config.mvcc, changelog: config.changelog,
+        ...readCredentials(config) });
     }
     try {
       const server = new HexxlaServer(config, db, options.db === undefined, logger);

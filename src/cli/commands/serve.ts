@@ -26,6 +26,10 @@ Options (flags override HEXXLADB_* environment variables, which override the con
       --changelog-buffer-frames N
                              commits a slow subscriber may lag before it is cut off
                              (HEXXLADB_CHANGELOG_BUFFER_FRAMES; default 1024)
+      --encryption-key-file FILE
+                             raw 32-byte key (or 64 hex characters) for encryption at rest
+                             (HEXXLADB_ENCRYPTION_KEY_FILE)
+      --passphrase-file FILE passphrase for encryption at rest (HEXXLADB_PASSPHRASE_FILE)
       --tokens-file FILE     bearer tokens, one "role token" per line (HEXXLADB_TOKENS_FILE;
                              or HEXXLADB_TOKENS="read=...,admin=..."); roles: read, write, admin
       --tls-cert FILE        TLS certificate chain, PEM (HEXXLADB_TLS_CERT)
@@ -46,6 +50,8 @@ const options = {
   changelog: { type: 'string' },
   'changelog-buffer-frames': { type: 'string' },
   'tokens-file': { type: 'string' },
+  'encryption-key-file': { type: 'string' },
+  'passphrase-file': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-client-ca': { type: 'string' },
@@ -68,6 +74,9 @@ function flagsLayer(v: Flags): ConfigLayer {
   const frames = v['changelog-buffer-frames'];
   if (frames !== undefined) layer.changelogBufferFrames = Number(frames);
   if (v['tokens-file'] !== undefined) layer.tokens = readTokensFile(v['tokens-file']);
+  const keyFile = v['encryption-key-file'];
+  if (keyFile !== undefined) layer.encryptionKeyFile = keyFile;
+  if (v['passphrase-file'] !== undefined) layer.passphraseFile = v['passphrase-file'];
   if (v['tls-cert'] !== undefined || v['tls-key'] !== undefined) {
     layer.tls = { certFile: v['tls-cert'] ?? '', keyFile: v['tls-key'] ?? '',
       ...(v['tls-client-ca'] === undefined ? {} : { clientCaFile: v['tls-client-ca'] }) };
