@@ -25,6 +25,7 @@ import {
 import {
   MvccService, file_hexxladb_v1_mvcc_service,
 } from '../../gen/hexxladb/v1/mvcc_service_pb.js';
+import { hexxlaError } from '../errors.js';
 import { open, type Database } from '../index.js';
 import { Authorizer, requiredRole } from './auth.js';
 import { isLoopback, readCredentials, type ServerConfig } from './config.js';
@@ -69,6 +70,11 @@ function requestIdOf(metadata: grpc.Metadata): string {
 export class HexxlaServer implements CallHooks {
   private readonly grpcServer: grpc.Server;
   private readonly inflight = new Set<AbortController>();
+  /**
+   * Calls that never end on their own (changelog subscriptions): a shutdown ends them at once,
+   * with UNAVAILABLE, so it need not wait out its grace period and clients reconnect.
+   */
+  private readonly followers = new Set<AbortController>();
   private readonly authorizer: Authorizer;
   private readonly health: Health;
   private stopping: Promise<void> | null = null;
@@ -197,6 +203,7 @@ export class HexxlaServer implements CallHooks {
       controller.abort();
     }, Math.max(0, remaining));
     this.inflight.add(controller);
+    if (method.name === 'SubscribeChangelog') this.followers.add(controller);
     const echo = new grpc.Metadata();
     echo.set(requestIdKey, requestId);
     call.sendMetadata(echo);
@@ -204,6 +211,7 @@ export class HexxlaServer implements CallHooks {
       clearTimeout(timer);
       call.off('cancelled', onCancel);
       this.inflight.delete(controller);
+      this.followers.delete(controller);
       respond(err);
       if (!this.logger.isLevelEnabled('info')) return;
       this.logger.info({ reqId: requestId, method: `${method.parent.name}/${method.name}`,
@@ -248,6 +256,8 @@ export class HexxlaServer implements CallHooks {
     this.logger.info({ inflight: this.inflight.size, graceMs }, 'shutting down');
     const drained = new Promise<boolean>((resolve) =>
       this.grpcServer.tryShutdown(() => resolve(true)));
+    const closing = hexxlaError('DatabaseClosed', 'the server is shutting down');
+    for (const c of this.followers) c.abort(closing);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), graceMs);

@@ -304,3 +304,20 @@ describe('changelog off', () => {
     }
   });
 });
+
+describe('ChangelogService and shutdown', () => {
+  it('a shutdown ends live subscriptions at once with UNAVAILABLE, not after its grace', async () => {
+    const { server, address } = await startServer(tmp, {}, withChangelog);
+    await writeCells(server.db, 0, 3);
+    const changelog = clientFor(ChangelogService, address);
+    const stream = changelog.streams.subscribeChangelog!({ sinceSeq: 0n });
+    await readUntil(stream, 3n);
+    stream.resume();
+    const ended = new Promise<number>((resolve) => stream.on('error',
+      (e: grpc.ServiceError) => resolve(e.code)));
+    const started = Date.now();
+    await server.shutdown(20_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await ended).toBe(grpc.status.UNAVAILABLE);
+  });
+});

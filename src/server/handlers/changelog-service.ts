@@ -20,7 +20,7 @@
 import type { ChangelogService } from '../../../gen/hexxladb/v1/changelog_service_pb.js';
 import type { ChangelogFilter } from '../../changelog/changelog.js';
 import type { ChangelogEntry } from '../../changelog/format.js';
-import { hexxlaError } from '../../errors.js';
+import { hexxlaError, isHexxlaError } from '../../errors.js';
 import type { Database } from '../../index.js';
 import type { CallContext } from '../grpc-adapter.js';
 import { pageSizeDefault, pageSizeMax } from '../limits.js';
@@ -136,8 +136,13 @@ async function* subscription(db: Database, sinceSeq: bigint, ctx: CallContext,
   for await (const frame of frames) {
     yield { header: headerAt(db, frame.seq), events: frame.entries.map(eventOf) };
   }
-  // The engine ends quietly on abort; say why so the call is logged as cancelled.
-  if (ctx.signal.aborted) throw hexxlaError('Cancelled', 'the call was cancelled');
+  // The engine ends quietly on abort; say why: a server shutdown (UNAVAILABLE: reconnect
+  // elsewhere or later), else the caller's cancel or deadline.
+  if (ctx.signal.aborted) {
+    const reason: unknown = ctx.signal.reason;
+    if (isHexxlaError(reason, 'DatabaseClosed')) throw reason;
+    throw hexxlaError('Cancelled', 'the call was cancelled');
+  }
 }
 
 export function changelogHandlers({ db }: HandlerDeps,
