@@ -22,6 +22,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { coord, spiralIter, type Coord } from '../src/coord/index.js';
 import { open, type Database } from '../src/index.js';
+import { mulberry32 as prng } from '../test/fault/prng.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,17 +39,6 @@ const rounds = 5;
 const areaRadii = [1, 6];
 const areaOf = (r: number): number => 1 + 3 * r * (r + 1);
 
-/** Deterministic PRNG (mulberry32) so runs compare. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Smallest spiral radius holding `n` coordinates: 1 + 3r(r + 1) ≥ n. */
 function radiusFor(n: number): number {

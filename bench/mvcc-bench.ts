@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { coord, open, spiralIter, type Coord, type Database } from '../src/index.js';
+import { mulberry32 as prng } from '../test/fault/prng.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,17 +42,6 @@ const rePutRounds = 3;
 const rePutShare = 0.2;
 const tagPool = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
 
-/** Deterministic PRNG (mulberry32) so both databases get the same data and the same reads. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The first `n` coordinates of the spiral around the origin, and its full radius. */
 function layout(n: number): { coords: Coord[]; radius: number } {

@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { packCoord } from '../src/coord/index.js';
 import { open } from '../src/index.js';
 import type { Database } from '../src/index.js';
+import { mulberry32 as prng } from '../test/fault/prng.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,17 +34,6 @@ const { values: args } = parseArgs({
 const recordCount = Number(args.records);
 const pageSize = Number(args['page-size']);
 
-/** Deterministic PRNG (mulberry32) so runs compare. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeKeys(n: number, rand: () => number): Uint8Array[] {
   const centres = Array.from({ length: 200 }, () => ({

@@ -16,20 +16,9 @@ import {
 } from '../../src/server/handlers/changelog-events.js';
 import { cutPage } from '../../src/server/handlers/changelog-service.js';
 import { useTmpDb } from '../harness/tmp-db.js';
+import { mulberry32 as rng } from '../fault/prng.js';
 
 const tmp = useTmpDb();
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function syntheticLog(random: () => number): ChangelogEntry[] {
   const out: ChangelogEntry[] = [];
