@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
 import { isHexxlaError } from '../../src/errors.js';
 import {
@@ -32,16 +32,10 @@ import { restore } from '../../src/ops/restore.js';
 import { verifyBackup } from '../../src/ops/verify.js';
 import { openStore } from '../../src/storage/open-store.js';
 import {
-  bytesOf, cellsAt, checkErrors, cleanup, mvccCommit, openMvccStore, tempDir, treeEntries,
+  bytesOf, cellsAt, checkErrors, mvccCommit, openMvccStore, treeEntries, useTempDirs,
 } from './helpers.js';
 
-const dirs: string[] = [];
-function dir(tag: string): string {
-  const d = tempDir(tag);
-  dirs.push(d);
-  return d;
-}
-afterEach(() => cleanup(...dirs.splice(0)));
+const dir = useTempDirs();
 
 const refusal = (reason: string) => (e: unknown): boolean =>
   isHexxlaError(e, 'PreconditionFailed') && e.context['reason'] === reason;

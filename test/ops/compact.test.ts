@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
 import { isHexxlaError } from '../../src/errors.js';
 import {
@@ -23,17 +23,10 @@ import {
 import { compactDatabase, compactFile } from '../../src/ops/compact.js';
 import { openStore } from '../../src/storage/open-store.js';
 import {
-  bytesOf, cellsAt, checkErrors, cleanup, fileBytes, mvccCommit, openMvccStore, tempDir,
-  treeEntries,
+  bytesOf, cellsAt, checkErrors, fileBytes, mvccCommit, openMvccStore, treeEntries, useTempDirs,
 } from './helpers.js';
 
-const dirs: string[] = [];
-function dir(tag: string): string {
-  const d = tempDir(tag);
-  dirs.push(d);
-  return d;
-}
-afterEach(() => cleanup(...dirs.splice(0)));
+const dir = useTempDirs();
 
 const key = (i: number): Uint8Array => Buffer.from(`key-${String(i).padStart(6, '0')}`);
 

@@ -21,7 +21,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
 import { isHexxlaError } from '../../src/errors.js';
 import { backupFile, backupTo } from '../../src/ops/backup.js';
@@ -31,15 +31,9 @@ import { restore } from '../../src/ops/restore.js';
 import { verifyBackup } from '../../src/ops/verify.js';
 import { decodeEncryptionArea } from '../../src/storage/crypto/kdf.js';
 import { nodeFileSystem } from '../../src/storage/file.js';
-import { bytesOf, cleanup, tempDir } from './helpers.js';
+import { bytesOf, useTempDirs } from './helpers.js';
 
-const dirs: string[] = [];
-function dir(tag: string): string {
-  const d = tempDir(tag);
-  dirs.push(d);
-  return d;
-}
-afterEach(() => cleanup(...dirs.splice(0)));
+const dir = useTempDirs();
 
 const passphrase = 'correct horse battery staple';
 const kdfCost = 10; // test cost: 2^10 scrypt, ~1 ms

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import { encodeCell } from '../../src/engine/codec.js';
 import { cellKey, familyPrefix, timelineKey } from '../../src/engine/keys.js';
 import { RecordReader, RecordWriter } from '../../src/mvcc/records.js';
@@ -26,6 +27,20 @@ export function tempDir(tag: string): string {
 
 export function cleanup(...dirs: string[]): void {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+}
+
+/**
+ * Registers an afterEach that removes every directory the returned factory made during the
+ * test; the factory is `tempDir` with that bookkeeping.
+ */
+export function useTempDirs(): (tag: string) => string {
+  const dirs: string[] = [];
+  afterEach(() => cleanup(...dirs.splice(0)));
+  return (tag) => {
+    const d = tempDir(tag);
+    dirs.push(d);
+    return d;
+  };
 }
 
 /** Deterministic bytes: `n` bytes seeded by `seed` (compressible when `text`). */

@@ -23,17 +23,11 @@ import { isHexxlaError } from '../../src/errors.js';
 import { openStore } from '../../src/storage/open-store.js';
 import type { Store } from '../../src/storage/store.js';
 import type { BackupLease } from '../../src/storage/lease.js';
-import { bytesOf, checkErrors, cleanup, tempDir, treeEntries } from './helpers.js';
+import { bytesOf, checkErrors, treeEntries, useTempDirs } from './helpers.js';
 
-const dirs: string[] = [];
-function dir(tag: string): string {
-  const d = tempDir(tag);
-  dirs.push(d);
-  return d;
-}
+const dir = useTempDirs();
 afterEach(() => {
   vi.useRealTimers();
-  cleanup(...dirs.splice(0));
 });
 
 const walCheckpointBytes = 64 * 1024;

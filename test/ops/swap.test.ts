@@ -30,17 +30,11 @@ import { openStore } from '../../src/storage/open-store.js';
 import type { Store } from '../../src/storage/store.js';
 import type { CrashOptions, FaultyFileSystem } from '../fault/faulty-fs.js';
 import { forEachSyncBoundary } from '../fault/sync-boundaries.js';
-import { bytesOf, checkErrors, cleanup, tempDir, treeEntries } from './helpers.js';
+import { bytesOf, checkErrors, treeEntries, useTempDirs } from './helpers.js';
 
-const dirs: string[] = [];
-function dir(tag: string): string {
-  const d = tempDir(tag);
-  dirs.push(d);
-  return d;
-}
+const dir = useTempDirs();
 afterEach(() => {
   disarmFailpoints();
-  cleanup(...dirs.splice(0));
 });
 
 const key = (i: number): Uint8Array => Buffer.from(`key-${String(i).padStart(6, '0')}`);
