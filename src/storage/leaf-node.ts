@@ -1,14 +1,18 @@
 /**
  * Leaf pages in memory, and the values they hold.
  *
- * A leaf decoded from disk stays *packed*: the page buffer plus the start offset of each entry.
- * Point lookups binary-search the page bytes directly, touching a few cache lines of one buffer
- * instead of one JS object per key (a leaf search was memory-latency bound). Only a lookup's hit
- * materialises its value object, cached per entry so its decompressed `memo` survives. The
- * `keys`/`vals` arrays are built on first use (writes, scans, checks); from then on the node is
- * unpacked. Entry layout: docs/format.md "Leaf body".
+ * A leaf decoded from disk stays *packed*: the page buffer plus the start offset of each entry
+ * (its KeyIndex). Point lookups binary-search the page bytes directly, touching a few cache lines
+ * of one buffer instead of one JS object per key (a leaf search was memory-latency bound). Only a
+ * lookup's hit materialises its value object, cached per entry so its decompressed `memo`
+ * survives. The `keys`/`vals` arrays are built on first use (writes, scans, checks) and the index
+ * is kept beside them. A leaf written by this process has only the arrays; the first read-only
+ * lookup of it once committed (`findFrozen`) builds an index of its keys, so reads after writes
+ * search as fast as reads after a reopen without taxing the writer. Entry layout: docs/format.md
+ * "Leaf body".
  */
 import { pageHeaderBytes } from '../limits.js';
+import { KeyIndex } from './key-index.js';
 
 export const valueKindInline = 0;
 export const valueKindInlineDeflate = 1;
@@ -95,11 +99,11 @@ export class LeafNode {
   readonly type = 1;
   private k: Uint8Array[] | null;
   private v: StoredValue[] | null;
-  /** Packed form: the page buffer, its DataView and each entry's start offset. */
-  private src: Uint8Array | null = null;
+  /** Search index: for a decoded leaf its page buffer and entry offsets, else built on demand. */
+  private index: KeyIndex | null = null;
+  /** Decoded leaf: a view of the page buffer, to read values from (null when `v` is set). */
   private view: DataView | null = null;
-  private offs: Uint16Array | null = null;
-  /** Packed form: values materialised by lookups, by entry index. */
+  /** Decoded leaf: values materialised by lookups, by entry index. */
   private valCache: Array<StoredValue | undefined> | null = null;
 
   constructor(
@@ -119,9 +123,8 @@ export class LeafNode {
   /** A leaf over a validated page buffer (see scanLeaf). */
   static packed(src: Uint8Array, view: DataView, offs: Uint16Array, bytes: number): LeafNode {
     const node = new LeafNode(null, null, bytes);
-    node.src = src;
+    node.index = new KeyIndex(src, offs);
     node.view = view;
-    node.offs = offs;
     return node;
   }
 
@@ -130,9 +133,11 @@ export class LeafNode {
     return this.k!;
   }
 
+  /** Replaces the keys (writers only, on their own copy): drops the search index. */
   set keys(keys: Uint8Array[]) {
     if (this.k === null) this.unpack();
     this.k = keys;
+    this.index = null;
   }
 
   get vals(): StoredValue[] {
@@ -143,6 +148,7 @@ export class LeafNode {
   set vals(vals: StoredValue[]) {
     if (this.v === null) this.unpack();
     this.v = vals;
+    this.index = null;
   }
 
   clone(): LeafNode {
@@ -151,18 +157,23 @@ export class LeafNode {
 
   /** The value stored under `key`, or undefined. */
   find(key: Uint8Array): StoredValue | undefined {
-    if (this.k !== null) return this.findUnpacked(key);
-    const offs = this.offs!;
-    let lo = 0;
-    let hi = offs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const d = this.comparePacked(offs[mid]!, key);
-      if (d === 0) return this.packedValue(mid);
-      if (d < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return undefined;
+    if (this.index === null) return this.findUnpacked(key);
+    return this.valueOf(this.index.find(key));
+  }
+
+  /**
+   * `find` for a leaf that will never change again (a committed page, read by a read-only
+   * view): builds the search index on first use when the leaf has none (the writer's form).
+   * Never call it on a leaf a writer may still change: its index would go stale.
+   */
+  findFrozen(key: Uint8Array): StoredValue | undefined {
+    this.index ??= KeyIndex.of(this.k!);
+    return this.valueOf(this.index.find(key));
+  }
+
+  private valueOf(i: number): StoredValue | undefined {
+    if (i < 0) return undefined;
+    return this.v !== null ? this.v[i] : this.packedValue(i);
   }
 
   private findUnpacked(key: Uint8Array): StoredValue | undefined {
@@ -179,35 +190,25 @@ export class LeafNode {
     return undefined;
   }
 
-  /** Compares the key of the entry at page offset `off` with `key`. */
-  private comparePacked(off: number, key: Uint8Array): number {
-    const src = this.src!;
-    const len = src[off]! | (src[off + 1]! << 8);
-    const n = len < key.length ? len : key.length;
-    const start = off + 2;
-    for (let i = 0; i < n; i++) {
-      const d = src[start + i]! - key[i]!;
-      if (d !== 0) return d;
-    }
-    return len - key.length;
-  }
-
   private packedValue(i: number): StoredValue {
-    this.valCache ??= new Array<StoredValue | undefined>(this.offs!.length);
+    this.valCache ??= new Array<StoredValue | undefined>(this.index!.length);
     let v = this.valCache[i];
     if (v === undefined) {
-      const off = this.offs![i]!;
-      const keyLen = this.src![off]! | (this.src![off + 1]! << 8);
-      v = valueAt(this.src!, this.view!, off + 2 + keyLen);
+      const src = this.index!.buf;
+      const off = this.index!.offs[i]!;
+      const keyLen = src[off]! | (src[off + 1]! << 8);
+      v = valueAt(src, this.view!, off + 2 + keyLen);
       this.valCache[i] = v;
     }
     return v;
   }
 
-  /** Builds the keys/vals arrays from the packed form (once). */
+  /**
+   * Builds the keys/vals arrays from the page buffer (once). The index stays: the entries are
+   * the same until a setter replaces them.
+   */
   private unpack(): void {
-    const offs = this.offs!;
-    const src = this.src!;
+    const { buf: src, offs } = this.index!;
     const keys = new Array<Uint8Array>(offs.length);
     const vals = new Array<StoredValue>(offs.length);
     for (let i = 0; i < offs.length; i++) {
@@ -218,9 +219,7 @@ export class LeafNode {
     }
     this.k = keys;
     this.v = vals;
-    this.src = null;
     this.view = null;
-    this.offs = null;
     this.valCache = null;
   }
 }

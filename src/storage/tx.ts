@@ -10,7 +10,7 @@ import { copyBytes } from './bytes.js';
 import type { CommitState } from './header.js';
 import { Cursor } from './btree/cursor.js';
 import { treeDelete, treePut } from './btree/modify.js';
-import { lookup } from './btree/search.js';
+import { lookup, lookupFrozen } from './btree/search.js';
 import type { TreeReader, TreeWriter } from './btree/tree-access.js';
 import { freeValue, loadValue, storeValue } from './btree/values.js';
 import type { Freelist } from './freelist.js';
@@ -128,6 +128,18 @@ abstract class BaseTx implements TreeReader {
 export class StoreReadTx extends BaseTx {
   read(pageNo: number): PageNode {
     return this.host.readDurable(pageNo);
+  }
+
+  // Durable pages never change (writers clone them), so lookups may index them (lookupFrozen).
+  override get(key: Uint8Array): Uint8Array | undefined {
+    this.assertOpen();
+    const v = lookupFrozen(this, key);
+    return v === undefined ? undefined : loadValue(this, v);
+  }
+
+  override has(key: Uint8Array): boolean {
+    this.assertOpen();
+    return lookupFrozen(this, key) !== undefined;
   }
 }
 
