@@ -10,7 +10,8 @@
  * changed by the next update.
  * Properties checked:
  *   - KeyIndex.find returns the key's position or -1, and upperBound the first key above the
- *     probe, for present keys, absent keys, prefixes of keys and extensions of keys;
+ *     probe, for present keys, absent keys, prefixes of keys and extensions of keys, with and
+ *     without a long prefix shared by all keys of the index;
  *   - a view's get/has equal a Map model after every update, for present and absent keys, and
  *     a get inside an update sees that update's own writes.
  */
@@ -25,8 +26,9 @@ const dbs = useTmpDb();
 /** A random integer in lo … hi (both inclusive). */
 const between = (rand: Prng, lo: number, hi: number): number => lo + rand.int(hi - lo + 1);
 
-function randomKeys(rand: Prng, n: number): Uint8Array[] {
-  const stems = Array.from({ length: 8 }, () => rand.bytes(between(rand, 0, 12)));
+/** `n` distinct sorted keys built from `stemCount` random stems (one stem: a long shared prefix). */
+function randomKeys(rand: Prng, n: number, stemCount = 8): Uint8Array[] {
+  const stems = Array.from({ length: stemCount }, () => rand.bytes(between(rand, 0, 12)));
   const out = new Map<string, Uint8Array>();
   while (out.size < n) {
     const stem = stems[between(rand, 0, stems.length - 1)]!;
@@ -47,7 +49,7 @@ describe('KeyIndex', () => {
   it('finds and bounds keys exactly as a sorted array does', () => {
     const rand = new Prng(11);
     for (let round = 0; round < 20; round++) {
-      const keys = randomKeys(rand, between(rand, 0, 120));
+      const keys = randomKeys(rand, between(rand, 0, 120), round % 2 === 0 ? 1 : 8);
       const index = KeyIndex.of(keys);
       expect(index.length).toBe(keys.length);
       const probes = [...keys, ...randomKeys(rand, 60), new Uint8Array(0)];
