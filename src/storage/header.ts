@@ -11,7 +11,8 @@
  *   8   u32 formatVersion      1 = plain, 2 = MVCC (fixed at creation)
  *   12  u32 pageSize           4096 | 8192 | 16384 | 65536
  *   16  u32 maxValueBytes      512 … 1,048,576
- *   20  u32 flags              bit 0 MVCC, bit 1 encrypted; other bits must be 0
+ *   20  u32 flags              bit 0 MVCC, bit 1 encrypted, bit 2 page versions (encrypted
+ *                              databases: page-versions.ts); other bits must be 0
  *   24  u32 reserveBytes       bytes at the end of every page kept for encryption (0 = none)
  *   28  u32 embeddingDim       0 = embeddings disabled
  *   32  u8  embeddingMetric    0 cosine, 1 dot, 2 L2
@@ -45,7 +46,14 @@ export const encryptionParamBytes = 128;
 
 export const headerFlagMvcc = 1;
 export const headerFlagEncrypted = 2;
-const headerFlagsKnown = headerFlagMvcc | headerFlagEncrypted;
+/** Primary pages are sealed with their version (rollback detection, page-versions.ts). */
+export const headerFlagPageVersions = 4;
+const headerFlagsKnown = headerFlagMvcc | headerFlagEncrypted | headerFlagPageVersions;
+
+/** True when the file keeps a page-version map (page 1 is its root). */
+export function hasPageVersions(h: { flags: number }): boolean {
+  return (h.flags & headerFlagPageVersions) !== 0;
+}
 
 /** The part of the header that changes with every commit (also carried by WAL commit frames). */
 export interface CommitState {
@@ -159,6 +167,9 @@ function validateHeader(h: FileHeader, path: string): void {
   }
   if ((h.flags & ~headerFlagsKnown) !== 0) bad('flags');
   if (((h.flags & headerFlagMvcc) !== 0) !== (h.formatVersion === 2)) bad('MVCC flag');
+  if (hasPageVersions(h) && ((h.flags & headerFlagEncrypted) === 0 || h.pageCount < 2)) {
+    bad('page-versions flag');
+  }
   if (h.reserveBytes >= h.pageSize / 2) bad('reserve size');
   if (h.pageCount < 1 || h.rootPage >= h.pageCount || h.freelistHead >= h.pageCount) {
     bad('page count or root');

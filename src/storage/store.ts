@@ -29,11 +29,13 @@ import type { EncryptionKeys } from './crypto/kdf.js';
 import type { StoreCipher } from './crypto/seal.js';
 import type { FileSystem, StorageFile } from './file.js';
 import { Freelist } from './freelist.js';
-import { encodeHeader, headerSlotOffsets } from './header.js';
+import { encodeHeader, hasPageVersions, headerSlotOffsets } from './header.js';
 import type { CommitState, FileHeader, FileIdentity } from './header.js';
 import { decodePage, encodePage, pageTypeBranch } from './page.js';
 import type { PageNode } from './page.js';
 import { PageStore } from './page-store.js';
+import { stampVersions, versionGeometry } from './page-versions.js';
+import type { VersionGeometry } from './page-versions.js';
 import type { PageRef } from './page-store.js';
 import type { ResolvedStoreOptions, StoreOptions } from './store-options.js';
 import { StoreReadTx, StoreWriteTx } from './tx.js';
@@ -108,6 +110,8 @@ export class Store implements TxHost {
   /** Set by `retire`: the store on the files that replaced ours; calls are forwarded to it. */
   private successor: Store | null = null;
   private readonly leases = new LeaseTable(() => this.maybeCheckpoint());
+  /** Fan-outs of the page-version map of an encrypted file (null without one). */
+  private readonly versions: VersionGeometry | null;
   /** End of the last durable commit's frames in the log (what a backup lease may copy). */
   private durableWalEnd = walFramesStart;
   /** The last background checkpoint failure (e.g. disk full), kept for operators. */
@@ -119,12 +123,13 @@ export class Store implements TxHost {
     this.identity = header;
     this.usable = header.pageSize - header.reserveBytes;
     this.inlineMax = inlineValueBytesMax(this.usable);
+    this.versions = hasPageVersions(header) ? versionGeometry(this.usable) : null;
     this.pages = parts.pages;
     this.primary = parts.primary;
     this.headerSlot = parts.headerSlot;
     this.headerSeq = header.headerSeq;
     for (const [pageNo, f] of recovered.pageOffsets) {
-      this.pages.addRecovered(pageNo, f.offset, f.length);
+      this.pages.addRecovered(pageNo, f.offset, f.length, f.seq);
     }
     this.durableState = commitStateOf(recovered.lastState ?? header);
     this.latestState = this.durableState;
@@ -162,12 +167,12 @@ export class Store implements TxHost {
     return Freelist.load((p) => this.pages.readDurable(p), s.freelistHead, s.freelistCount);
   }
 
-  readDurable(pageNo: number): PageNode {
-    return this.pages.readDurable(pageNo);
+  readDurable(pageNo: number, version?: number): PageNode {
+    return this.pages.readDurable(pageNo, version);
   }
 
-  readLatest(pageNo: number): PageNode {
-    return this.pages.readLatest(pageNo);
+  readLatest(pageNo: number, version?: number): PageNode {
+    return this.pages.readLatest(pageNo, version);
   }
 
   get pageSize(): number {
@@ -265,6 +270,11 @@ export class Store implements TxHost {
     let built: ReturnType<WalWriter['build']>;
     try {
       if (tx.freelistTouched) this.freelist.persist(tx);
+      // Last: versions cover every page this commit writes, the freelist's included.
+      if (this.versions !== null) {
+        const prev = Number(this.latestState.commitSeq);
+        stampVersions(tx, this.versions, prev + 1, prev, this.path);
+      }
       if (tx.dirty.size > txDirtyPagesMax) {
         throw hexxlaError('InvalidArgument', `transaction dirties ${tx.dirty.size} pages; the ` +
           `limit is ${txDirtyPagesMax}`, { path: this.path, limit: txDirtyPagesMax });
@@ -283,9 +293,10 @@ export class Store implements TxHost {
           return used;
         } }));
       built = this.wal.build(images, state);
+      const seq = Number(state.commitSeq);
       refs = images.map((img, i) => ({ pageNo: img.pageNo, frameId: this.pages.nextFrameId(),
         offset: built.pageOffsets[i]!, length: built.pageLengths[i]!,
-        node: nodes.get(img.pageNo)! }));
+        node: nodes.get(img.pageNo)!, seq }));
     } catch (err) {
       this.freelist.rollback();
       if (!(err instanceof Error && 'code' in err)) this.poison(fatal(err, this.path));
@@ -437,7 +448,7 @@ export class Store implements TxHost {
       throw this.poisonedBy;
     }
     this.durableWalEnd = walFramesStart;
-    this.pages.afterReset();
+    this.pages.afterReset(this.durableState.commitSeq);
   }
 
   /**

@@ -24,7 +24,10 @@ import { failpoint } from '../../failpoints.js';
 import { rotateBatchPagesDefault, rotateBatchPagesMax } from '../../limits.js';
 import { nodeFileSystem } from '../file.js';
 import type { FileSystem, StorageFile } from '../file.js';
-import { encodeHeader, headerSlotOffsets, readHeader } from '../header.js';
+import { encodeHeader, hasPageVersions, headerSlotOffsets, readHeader } from '../header.js';
+import { decodePage } from '../page.js';
+import type { PageNode } from '../page.js';
+import { versionGeometry, versionTable } from '../page-versions.js';
 import type { FileHeader } from '../header.js';
 import { recoverWal } from '../wal/recovery.js';
 import { resolveCredentials } from './credentials.js';
@@ -68,6 +71,8 @@ export interface RotateEncryptionResult {
 interface Source {
   header: FileHeader;
   oldCipher: StoreCipher;
+  /** Version of every page (a file with page versions), kept by the re-sealed pages. */
+  versions: Float64Array | null;
 }
 
 /**
@@ -167,7 +172,25 @@ async function readSource(
       wal.close();
     }
   }
-  return { header, oldCipher };
+  const versions = !hasPageVersions(header) ? null
+    : versionTable(versionGeometry(header.pageSize - header.reserveBytes), header.pageCount,
+      Number(header.commitSeq), (pageNo, version) => readSealedPage(primary, header, oldCipher,
+        pageNo, version), path);
+  return { header, oldCipher, versions };
+}
+
+/** Page `pageNo` of the primary, opened with `version` and decoded (version-map walks). */
+function readSealedPage(
+  primary: StorageFile, header: FileHeader, cipher: StoreCipher, pageNo: number, version: number,
+): PageNode {
+  const buf = new Uint8Array(header.pageSize);
+  const n = primary.read(buf, pageNo * header.pageSize);
+  const plain = n < buf.length ? null : cipher.pages.open(buf, pageNo, version);
+  if (plain === null) {
+    throw hexxlaError('CorruptDatabase', `page ${pageNo} fails its authentication tag; ` +
+      'nothing was rotated', { path: primary.path, page: pageNo });
+  }
+  return decodePage(plain, pageNo, header.pageSize - header.reserveBytes, primary.path);
 }
 
 interface WriteOptions {
@@ -192,7 +215,7 @@ async function writeRotated(
       checkAborted(o.signal, tmpPath);
       const count = Math.min(o.batchSize, header.pageCount - first);
       reencryptBatch(primary, tmp, { first, count, pageSize: header.pageSize },
-        src.oldCipher, newCipher);
+        src, newCipher);
       o.onProgress?.({ pagesDone: first + count - 1, pagesTotal });
       // Long rotations run in bounded steps: let the event loop serve others in between.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -213,7 +236,7 @@ async function writeRotated(
 /** Re-seals pages [first, first + count) from `source` into `target` at the same offsets. */
 function reencryptBatch(
   source: StorageFile, target: StorageFile, r: { first: number; count: number; pageSize: number },
-  oldCipher: StoreCipher, newCipher: StoreCipher,
+  src: Source, newCipher: StoreCipher,
 ): void {
   const buf = new Uint8Array(r.count * r.pageSize);
   const n = source.read(buf, r.first * r.pageSize);
@@ -224,12 +247,13 @@ function reencryptBatch(
   for (let i = 0; i < r.count; i++) {
     const pageNo = r.first + i;
     const at = i * r.pageSize;
-    const plain = oldCipher.pages.open(buf.subarray(at, at + r.pageSize), pageNo);
+    const version = src.versions?.[pageNo] ?? 0;
+    const plain = src.oldCipher.pages.open(buf.subarray(at, at + r.pageSize), pageNo, version);
     if (plain === null) {
       throw hexxlaError('CorruptDatabase', `page ${pageNo} fails its authentication tag; ` +
         'nothing was rotated', { path: source.path, page: pageNo });
     }
-    buf.set(newCipher.pages.seal(plain, pageNo), at);
+    buf.set(newCipher.pages.seal(plain, pageNo, version), at);
     plain.fill(0); // do not leave plaintext pages lying around longer than needed
   }
   target.write(buf, r.first * r.pageSize);
