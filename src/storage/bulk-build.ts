@@ -241,7 +241,7 @@ export class BulkBuilder implements TreeWriter {
       pageCount: this.nextPage, freelistHead: 0, freelistCount: 0, headerSeq: 1n,
     };
     const page0 = new Uint8Array(this.identity.pageSize);
-    page0.set(encodeHeader(header), headerSlotOffsets[0]);
+    page0.set(encodeHeader(header, this.keys?.subkey('header') ?? null), headerSlotOffsets[0]);
     const bytes = this.nextPage * this.identity.pageSize;
     try {
       this.file.write(page0, 0);

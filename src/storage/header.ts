@@ -27,14 +27,17 @@
  *   84  u64 headerSeq          increases with every header write
  *   92  128 encryption         KDF id, parameters, salt, key verifier (zero when not encrypted;
  *                              layout in crypto/kdf.ts)
- *   220 32  zero (reserved)
+ *   220 32  header MAC: HMAC-SHA256 of bytes 0..219 under the `header` subkey when the file has
+ *              page versions (flag bit 2); zero otherwise
  *   252 u32 crc32 of bytes 0..252
  *
  * Versioning: a file whose formatVersion is above `formatVersionMax` is refused with
  * `UnsupportedFormat`; new fields go into the reserved bytes, which older readers ignore (the
  * checksum still covers them).
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { assert } from '../assert.js';
 import { hexxlaError } from '../errors.js';
 import { pageSizesAllowed, valueBytesMaxMax, valueBytesMaxMin } from '../limits.js';
 
@@ -82,8 +85,19 @@ export interface FileHeader extends FileIdentity, CommitState {
   headerSeq: bigint;
 }
 
-/** Encodes one header slot. */
-export function encodeHeader(h: FileHeader): Uint8Array {
+/** Bytes of a slot covered by the header MAC, and where the MAC goes. */
+export const headerMacCovered = 220;
+
+function headerMac(slot: Uint8Array, macKey: Uint8Array): Uint8Array {
+  return createHmac('sha256', macKey).update(slot.subarray(0, headerMacCovered)).digest();
+}
+
+/**
+ * Encodes one header slot. `macKey` (the `header` subkey) is required for a file with page
+ * versions: its slots carry an HMAC, so the commit state, root, page count and freelist head
+ * cannot be changed without the key.
+ */
+export function encodeHeader(h: FileHeader, macKey: Uint8Array | null = null): Uint8Array {
   const buf = new Uint8Array(headerSlotBytes);
   const dv = new DataView(buf.buffer);
   buf.set(new TextEncoder().encode(headerMagic), 0);
@@ -103,8 +117,28 @@ export function encodeHeader(h: FileHeader): Uint8Array {
   dv.setUint32(80, h.freelistCount, true);
   dv.setBigUint64(84, h.headerSeq, true);
   buf.set(h.encryption, 92);
+  if (hasPageVersions(h)) {
+    assert(macKey !== null, 'a header with page versions needs its MAC key');
+    buf.set(headerMac(buf, macKey), headerMacCovered);
+  }
   dv.setUint32(252, crc32(buf.subarray(0, 252)), true);
   return buf;
+}
+
+/**
+ * Checks the MAC of slot `slot` of page 0 (a file with page versions, after the key was
+ * unlocked): CorruptDatabase when it does not match.
+ */
+export function verifyHeaderMac(
+  page0: Uint8Array, slot: number, macKey: Uint8Array, path: string,
+): void {
+  const at = headerSlotOffsets[slot]!;
+  const bytes = page0.subarray(at, at + headerSlotBytes);
+  const want = headerMac(bytes, macKey);
+  if (!timingSafeEqual(want, bytes.subarray(headerMacCovered, headerMacCovered + 32))) {
+    throw hexxlaError('CorruptDatabase', 'the file header fails its authentication code ' +
+      '(altered without the key)', { path });
+  }
 }
 
 /** Decodes one slot; returns null when the slot is not a valid header (torn, zero, damaged). */

@@ -14,8 +14,8 @@ import type { EncryptionKeys } from './crypto/kdf.js';
 import { storeCipher } from './crypto/seal.js';
 import type { FileSystem, StorageFile } from './file.js';
 import {
-  encodeHeader, encryptionParamBytes, headerFlagEncrypted, headerFlagMvcc, headerFlagPageVersions,
-  headerSlotOffsets, readHeader,
+  encodeHeader, encryptionParamBytes, hasPageVersions, headerFlagEncrypted, headerFlagMvcc,
+  headerFlagPageVersions, headerSlotOffsets, readHeader, verifyHeaderMac,
 } from './header.js';
 import { emptyVersionRoot } from './page-versions.js';
 import type { FileHeader } from './header.js';
@@ -40,9 +40,11 @@ export async function openStore(path: string, options?: StoreOptions): Promise<S
     }
     const primary = o.fs.open(path);
     files.push(primary);
-    const { header, slot } = readHeader(readPage0(primary), path);
+    const page0 = readPage0(primary);
+    const { header, slot } = readHeader(page0, path);
     // Before any page or log frame is read: a wrong key fails here, deterministically.
     const keys = await unlockEncryption(header, o.credentials, path, created);
+    if (hasPageVersions(header)) verifyHeaderMac(page0, slot, keys!.subkey('header'), path);
     const cipher = keys === null ? null : storeCipher(keys, header);
     const walFile = o.fs.open(`${path}-wal`, { create: true });
     files.push(walFile);
@@ -120,7 +122,7 @@ async function createDatabase(
   const tmp = fs.open(tmpPath, { create: true });
   try {
     const page0 = new Uint8Array(o.pageSize);
-    page0.set(encodeHeader(header), headerSlotOffsets[0]);
+    page0.set(encodeHeader(header, keys?.subkey('header') ?? null), headerSlotOffsets[0]);
     tmp.write(page0, 0);
     if (keys !== null) tmp.write(emptyVersionRoot(header, keys, 0), o.pageSize);
     await tmp.sync();

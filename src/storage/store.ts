@@ -112,6 +112,8 @@ export class Store implements TxHost {
   private readonly leases = new LeaseTable(() => this.maybeCheckpoint());
   /** Fan-outs of the page-version map of an encrypted file (null without one). */
   private readonly versions: VersionGeometry | null;
+  /** Key of the header MAC (files with page versions), else null. */
+  private readonly headerKey: Uint8Array | null;
   /** End of the last durable commit's frames in the log (what a backup lease may copy). */
   private durableWalEnd = walFramesStart;
   /** The last background checkpoint failure (e.g. disk full), kept for operators. */
@@ -124,6 +126,7 @@ export class Store implements TxHost {
     this.usable = header.pageSize - header.reserveBytes;
     this.inlineMax = inlineValueBytesMax(this.usable);
     this.versions = hasPageVersions(header) ? versionGeometry(this.usable) : null;
+    this.headerKey = this.versions === null ? null : parts.cipher!.keys.subkey('header');
     this.pages = parts.pages;
     this.primary = parts.primary;
     this.headerSlot = parts.headerSlot;
@@ -410,7 +413,7 @@ export class Store implements TxHost {
     const header: FileHeader = { ...this.identity, ...state, headerSeq: this.headerSeq + 1n };
     try {
       failpoint('checkpoint-before-header');
-      this.primary.write(encodeHeader(header), headerSlotOffsets[slot]!);
+      this.primary.write(encodeHeader(header, this.headerKey), headerSlotOffsets[slot]!);
     } catch (err) {
       throw ioError('header write', this.path, err);
     }

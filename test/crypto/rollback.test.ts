@@ -12,11 +12,14 @@
  *   detected or, when the database never reads it (a free page), changes nothing: the newest
  *   data or an error, never old data;
  * - the map keeps its invariants across checkpoints and reopen (the structural check walks it);
+ * - the header's commit state cannot be edited without the key: a changed root page, page
+ *   count, freelist or commit seq with a fixed-up checksum fails the header MAC;
  * - a file from before the map (fixture, header without flag bit 2) opens, reads and writes;
  *   compacting it yields a file with the map.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { open } from '../../src/index.js';
 import type { Database } from '../../src/index.js';
 import { decodeHeaderSlot, headerFlagPageVersions } from '../../src/storage/header.js';
@@ -170,6 +173,30 @@ describe('an old copy of a page at its own place', () => {
       else expect(result, `page ${pageNo} rolled back, seed ${seed}`).toEqual(expected);
     }
     expect(detections).toBeGreaterThan(10);
+  });
+});
+
+describe('the header', () => {
+  it('fails its MAC when a commit-state field is edited and the checksum fixed up', async () => {
+    const { fs, path, db } = await memoryDb();
+    await db.update((tx) => {
+      for (let i = 0; i < 400; i++) tx.put(key(i), value(i, 0));
+    });
+    await db.close();
+    const image = fs.readFile(path);
+    const slots = [0, 2048].map((at) => decodeHeaderSlot(image.subarray(at, at + 256)));
+    const newest = slots[0]!.headerSeq > (slots[1]?.headerSeq ?? -1n) ? 0 : 2048;
+    expect(typeof await readImage(image, path)).not.toBe('string');
+    // rootPage (68), pageCount (72), freelistCount (80), commitSeq (52)
+    for (const offset of [68, 72, 80, 52]) {
+      const edited = image.slice();
+      const dv = new DataView(edited.buffer, newest, 256);
+      dv.setUint32(offset, dv.getUint32(offset, true) - 1, true);
+      dv.setUint32(252, crc32(edited.subarray(newest, newest + 252)), true);
+      expect(decodeHeaderSlot(edited.subarray(newest, newest + 256))).not.toBeNull();
+      const result = await readImage(edited, path);
+      expect(result, `header offset ${offset}`).toBe('CorruptDatabase');
+    }
   });
 });
 

@@ -24,7 +24,9 @@ import { failpoint } from '../../failpoints.js';
 import { rotateBatchPagesDefault, rotateBatchPagesMax } from '../../limits.js';
 import { nodeFileSystem } from '../file.js';
 import type { FileSystem, StorageFile } from '../file.js';
-import { encodeHeader, hasPageVersions, headerSlotOffsets, readHeader } from '../header.js';
+import {
+  encodeHeader, hasPageVersions, headerSlotOffsets, readHeader, verifyHeaderMac,
+} from '../header.js';
 import { decodePage } from '../page.js';
 import type { PageNode } from '../page.js';
 import { versionGeometry, versionTable } from '../page-versions.js';
@@ -152,13 +154,14 @@ async function readSource(
 ): Promise<Source> {
   const page0 = new Uint8Array(4096);
   primary.read(page0, 0);
-  const { header } = readHeader(page0, path);
+  const { header, slot } = readHeader(page0, path);
   if (!isEncrypted(header)) {
     throw hexxlaError('InvalidArgument', 'the database is not encrypted: rotation re-encrypts ' +
       'an encrypted database (encrypt a plain one by compacting it into an encrypted copy)',
       { path });
   }
   const keys = await unlockEncryption(header, creds, path);
+  if (hasPageVersions(header)) verifyHeaderMac(page0, slot, keys!.subkey('header'), path);
   const oldCipher = storeCipher(keys!, header);
   const walPath = `${path}-wal`;
   if (fs.exists(walPath)) {
@@ -222,7 +225,8 @@ async function writeRotated(
     }
     checkAborted(o.signal, tmpPath);
     const page0 = new Uint8Array(header.pageSize);
-    page0.set(encodeHeader(target), headerSlotOffsets[0]);
+    page0.set(encodeHeader(target, hasPageVersions(target) ? enc.keys.subkey('header') : null),
+      headerSlotOffsets[0]);
     tmp.write(page0, 0);
     failpoint('rotate-before-sync');
     await tmp.sync();
