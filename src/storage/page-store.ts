@@ -134,6 +134,10 @@ export class PageStore {
   /** A commit's images became durable: readers may see them now. */
   markDurable(refs: PageRef[]): void {
     for (const ref of refs) {
+      // The image this one replaces can never be read again (views are synchronous and read the
+      // durable map): drop it from the cache, where it would only push out live pages.
+      const prev = this.durable.get(ref.pageNo);
+      this.cache.delete(prev === undefined ? ref.pageNo : walCacheKey(prev.frameId));
       this.durable.set(ref.pageNo, ref);
       if (ref.node !== null) this.cache.set(walCacheKey(ref.frameId), ref.node);
       ref.node = null;
