@@ -28,10 +28,11 @@ import { txDirtyPagesMax, walRetainFactor } from '../limits.js';
 import type { EncryptionKeys } from './crypto/kdf.js';
 import type { StoreCipher } from './crypto/seal.js';
 import type { FileSystem, StorageFile } from './file.js';
+import { allocPageBytes } from './bytes.js';
 import { Freelist } from './freelist.js';
 import { encodeHeader, headerSlotOffsets } from './header.js';
 import type { CommitState, FileHeader, FileIdentity } from './header.js';
-import { decodePage, encodePage, pageTypeBranch } from './page.js';
+import { decodePage, encodePage, pageTypeBranch, pageTypeLeaf } from './page.js';
 import type { PageNode } from './page.js';
 import { PageStore } from './page-store.js';
 import type { PageRef } from './page-store.js';
@@ -303,6 +304,14 @@ export class Store implements TxHost {
 
   /** The node to keep for a page just encoded as `encoded` (its used prefix); see commit(). */
   private compactNode(node: PageNode, pageNo: number, encoded: Uint8Array): PageNode {
+    if (node.type === pageTypeLeaf) {
+      // Leaves are kept packed too: writes change packed leaves in place (LeafNode.putPacked),
+      // so only leaves that went through the array form (splits, deletes) are re-packed here.
+      if (node.isPacked) return node;
+      const image = allocPageBytes(this.pageSize);
+      image.set(encoded);
+      return node.repack(image);
+    }
     if (node.type !== pageTypeBranch) return node;
     const buf = new Uint8Array(this.pageSize);
     buf.set(encoded);

@@ -50,6 +50,11 @@ export function treePut(t: TreeWriter, key: Uint8Array, val: StoredValue): Store
   }
   const { path, leafNo } = descend(t, key);
   const leaf = t.write(leafNo) as LeafNode;
+  if (leaf.isPacked) {
+    // Common case: the entry fits, so the page bytes change in place (no arrays, no re-encode).
+    const replaced = leaf.putPacked(key, val, t.usable);
+    if (replaced !== null) return replaced;
+  }
   const i = lowerBound(leaf.keys, key);
   let old: StoredValue | undefined;
   if (i < leaf.keys.length && compareBytes(leaf.keys[i]!, key) === 0) {
