@@ -313,7 +313,7 @@ export class Store implements TxHost {
       return node.repack(image);
     }
     if (node.type !== pageTypeBranch) return node;
-    const buf = new Uint8Array(this.pageSize);
+    const buf = allocPageBytes(this.pageSize);
     buf.set(encoded);
     return decodePage(buf, pageNo, this.usable, this.path);
   }

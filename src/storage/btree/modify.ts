@@ -18,6 +18,7 @@ import {
 } from '../page.js';
 import type { StoredValue } from '../page.js';
 import { lowerBound, treeCorrupt, upperBound } from './search.js';
+import { ownValue } from './values.js';
 import type { TreeWriter } from './tree-access.js';
 
 interface PathStep {
@@ -42,9 +43,13 @@ function descend(t: TreeWriter, key: Uint8Array): { path: PathStep[]; leafNo: nu
   }
 }
 
-/** Inserts or replaces `key`; returns the replaced value (so its overflow pages can be freed). */
+/**
+ * Inserts or replaces `key`; returns the replaced value (so its overflow pages can be freed).
+ * `val`'s inline bytes may be borrowed (storeValueBorrowed): they are copied here.
+ */
 export function treePut(t: TreeWriter, key: Uint8Array, val: StoredValue): StoredValue | undefined {
   if (t.rootPage === 0) {
+    val = ownValue(val);
     t.rootPage = t.create(new LeafNode([key], [val], pageHeaderBytes + leafEntryBytes(key, val)));
     return undefined;
   }
@@ -55,6 +60,7 @@ export function treePut(t: TreeWriter, key: Uint8Array, val: StoredValue): Store
     const replaced = leaf.putPacked(key, val, t.usable);
     if (replaced !== null) return replaced;
   }
+  val = ownValue(val);
   const i = lowerBound(leaf.keys, key);
   let old: StoredValue | undefined;
   if (i < leaf.keys.length && compareBytes(leaf.keys[i]!, key) === 0) {
