@@ -9,7 +9,7 @@
  * unpacked. Entry layout: docs/format.md "Leaf body".
  */
 import { pageHeaderBytes } from '../limits.js';
-import { allocPageBytes, copyBytes } from './bytes.js';
+import { allocPageBytes, copyBytes, releasePageBytes } from './bytes.js';
 
 export const valueKindInline = 0;
 export const valueKindInlineDeflate = 1;
@@ -145,6 +145,8 @@ export class LeafNode {
    */
   private src: Uint8Array | null = null;
   private offs: Uint16Array | null = null;
+  /** True when `src` came from allocPageBytes (clone, repack) and no other node shares it. */
+  private ownsSrc = false;
   /** Packed form: values materialised by lookups, by entry index. */
   private valCache: Array<StoredValue | undefined> | null = null;
 
@@ -205,14 +207,17 @@ export class LeafNode {
       const src = this.src!;
       const buf = allocPageBytes(src.length);
       buf.set(src.subarray(0, this.bytes));
-      return LeafNode.packed(buf, null, this.offs!.slice(), this.bytes);
+      const node = LeafNode.packed(buf, null, this.offs!.slice(), this.bytes);
+      node.ownsSrc = true;
+      return node;
     }
     return new LeafNode(this.keys.slice(), this.vals.slice(), this.bytes);
   }
 
   /**
    * A packed node over `image`, this node's encoded page (its used prefix at least, in a buffer
-   * of at least `usable` bytes that nothing else writes). Offsets come from the arrays.
+   * from allocPageBytes of at least `usable` bytes that nothing else holds). Offsets come from
+   * the arrays.
    */
   repack(image: Uint8Array): LeafNode {
     const keys = this.keys;
@@ -223,7 +228,27 @@ export class LeafNode {
       offs[i] = p;
       p += entryBytes(keys[i]!, vals[i]!);
     }
-    return LeafNode.packed(image, null, offs, p);
+    const node = LeafNode.packed(image, null, offs, p);
+    node.ownsSrc = true;
+    return node;
+  }
+
+  /**
+   * Recycles the page buffer of a node that can never be read again: its page has a newer durable
+   * image and the node left the cache (PageStore.markDurable). Only a node that owns its buffer
+   * and is still packed qualifies: views of its bytes then exist only as StoredValues from
+   * `find`, which every reader copies before its synchronous callback returns; an unpacked node's
+   * key and value views may live on in other nodes' arrays. The node is unusable afterwards
+   * (any access throws).
+   */
+  release(): void {
+    if (!this.ownsSrc || this.k !== null || this.src === null) return;
+    const src = this.src;
+    this.src = null;
+    this.offs = null;
+    this.valCache = null;
+    this.ownsSrc = false;
+    releasePageBytes(src);
   }
 
   /**
