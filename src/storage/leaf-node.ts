@@ -298,6 +298,71 @@ export class LeafNode {
     return old;
   }
 
+  /** Entries in this packed node. */
+  get packedCount(): number {
+    return this.offs!.length;
+  }
+
+  /**
+   * Index of the first entry ≥ `key` in this packed node, and whether it equals `key`.
+   * Encoded as `index * 2 + (found ? 1 : 0)` to avoid an object per call.
+   */
+  packedSearch(key: Uint8Array): number {
+    const offs = this.offs!;
+    let lo = 0;
+    let hi = offs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const d = this.comparePacked(offs[mid]!, key);
+      if (d === 0) return mid * 2 + 1;
+      if (d < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo * 2;
+  }
+
+  /** Index at which the entries' bytes first reach half the body, clamped to [1, count − 1]. */
+  packedMidpoint(): number {
+    const offs = this.offs!;
+    const n = offs.length;
+    const half = (this.bytes - pageHeaderBytes) / 2;
+    for (let i = 0; i < n; i++) {
+      const next = i + 1 < n ? offs[i + 1]! : this.bytes;
+      if (next - pageHeaderBytes >= half) return Math.min(Math.max(i + 1, 1), n - 1);
+    }
+    return n - 1;
+  }
+
+  /**
+   * Splits this packed node (owned by the calling write transaction) before entry `cut`: keeps
+   * entries [0, cut) and returns a new packed node with entries [cut, count). Either may be empty.
+   */
+  splitPacked(cut: number): LeafNode {
+    const offs = this.offs!;
+    const src = this.src!;
+    const end = this.bytes;
+    const from = cut < offs.length ? offs[cut]! : end;
+    const buf = allocPageBytes(src.length);
+    buf.set(src.subarray(from, end), pageHeaderBytes);
+    const rightOffs = new Uint16Array(offs.length - cut);
+    const shift = from - pageHeaderBytes;
+    for (let j = 0; j < rightOffs.length; j++) rightOffs[j] = offs[cut + j]! - shift;
+    const right = LeafNode.packed(buf, null, rightOffs, pageHeaderBytes + end - from);
+    right.ownsSrc = true;
+    src.fill(0, from, end);
+    this.offs = offs.slice(0, cut);
+    this.bytes = from;
+    this.valCache = null;
+    return right;
+  }
+
+  /** A copy of the key of entry `i` of this packed node. */
+  packedKey(i: number): Uint8Array {
+    const off = this.offs![i]!;
+    const len = u16(this.src!, off);
+    return copyBytes(this.src!.subarray(off + 2, off + 2 + len));
+  }
+
   /** The value of entry `i` with its own copy of inline bytes (the buffer is about to change). */
   private detachedValue(i: number): StoredValue {
     const v = this.packedValue(i);

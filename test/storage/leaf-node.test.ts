@@ -5,7 +5,8 @@
  * Method: seeded random puts (inserts at the start, middle and end, replacements growing and
  * shrinking, inline, deflated and overflow value kinds) applied to a packed clone and to sorted
  * key/value arrays; after each put both are encoded with encodePage and compared byte for byte,
- * and the packed node is decoded again and compared entry by entry.
+ * and the packed node is decoded again and compared entry by entry. splitPacked at every cut of
+ * such pages yields the two halves of the entries, each encoding like its array form.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -42,7 +43,7 @@ function compareKeys(a: Uint8Array, b: Uint8Array): number {
 describe('LeafNode.putPacked', () => {
   it('gives the bytes of the array form and never changes the page it was cloned from', () => {
     const rng = new Prng(20261124);
-    for (let round = 0; round < 40; round++) {
+    for (let round = 0; round < 12; round++) {
       const keys: Uint8Array[] = [];
       const vals: StoredValue[] = [];
       let packed = LeafNode.packed(new Uint8Array(usable), null, new Uint16Array(0), 16);
@@ -80,6 +81,31 @@ describe('LeafNode.putPacked', () => {
           .toEqual(vals.map((v) => [v.kind, v.storedLen, v.rawLen, v.firstPage]));
         packed = clone;
       }
+    }
+  });
+
+  it('splits into the two halves of the entries at any cut', () => {
+    const rng = new Prng(7);
+    const keys: Uint8Array[] = [];
+    const vals: StoredValue[] = [];
+    let packed = LeafNode.packed(new Uint8Array(usable), null, new Uint16Array(0), 16);
+    for (let k = 0; k < 24; k++) {
+      const key = Uint8Array.of(k * 3, rng.int(256));
+      const val = randomValue(rng);
+      const next = packed.clone();
+      if (next.putPacked(key, val, usable) === null) break;
+      keys.push(key);
+      vals.push(val);
+      packed = next;
+    }
+    for (let cut = 0; cut <= keys.length; cut++) {
+      const left = packed.clone();
+      const right = left.splitPacked(cut);
+      expect(encode(left)).toEqual(encode(new LeafNode(keys.slice(0, cut), vals.slice(0, cut),
+        left.bytes)));
+      expect(encode(right)).toEqual(encode(new LeafNode(keys.slice(cut), vals.slice(cut),
+        right.bytes)));
+      if (cut < keys.length) expect(right.packedKey(0)).toEqual(keys[cut]);
     }
   });
 });

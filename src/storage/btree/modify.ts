@@ -19,6 +19,7 @@ import {
 import type { StoredValue } from '../page.js';
 import { lowerBound, treeCorrupt, upperBound } from './search.js';
 import { ownValue } from './values.js';
+import { copyBytes } from '../bytes.js';
 import type { TreeWriter } from './tree-access.js';
 
 interface PathStep {
@@ -59,6 +60,9 @@ export function treePut(t: TreeWriter, key: Uint8Array, val: StoredValue): Store
     // Common case: the entry fits, so the page bytes change in place (no arrays, no re-encode).
     const replaced = leaf.putPacked(key, val, t.usable);
     if (replaced !== null) return replaced;
+    // Full: split the bytes (no unpacking), then put again into the half that now has room.
+    splitPackedLeaf(t, path, leafNo, leaf, key);
+    return treePut(t, key, val);
   }
   val = ownValue(val);
   const i = lowerBound(leaf.keys, key);
@@ -98,6 +102,25 @@ function midpoint(sizes: number[], lo: number, hi: number): number {
     if (acc >= total / 2) return Math.min(Math.max(i + 1, lo), hi);
   }
   return hi;
+}
+
+/**
+ * Splits a full packed leaf before `key` goes in, with splitLeaf's policy: an entry that would be
+ * appended at the end goes alone to a new right page (sequential loads leave full pages), one
+ * prepended at the start alone to the left, any other cut is at the byte midpoint. Every entry is
+ * at most a quarter page, so the half that receives `key` has room for it afterwards.
+ */
+function splitPackedLeaf(
+  t: TreeWriter, path: PathStep[], leafNo: number, leaf: LeafNode, key: Uint8Array,
+): void {
+  const n = leaf.packedCount;
+  const at = leaf.packedSearch(key);
+  const found = (at & 1) === 1;
+  const i = at >>> 1;
+  const cut = !found && i === n ? n : !found && i === 0 ? 0 : leaf.packedMidpoint();
+  const right = leaf.splitPacked(cut);
+  const sep = cut === n ? copyBytes(key) : right.packedKey(0);
+  insertIntoParent(t, path, leafNo, sep, t.create(right));
 }
 
 function splitLeaf(t: TreeWriter, path: PathStep[], leafNo: number, leaf: LeafNode, at: number) {
