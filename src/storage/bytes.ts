@@ -59,8 +59,8 @@ export function allocPageBytes(n: number): Uint8Array {
   return out;
 }
 
-/** Released page buffers of one size (the last size released), reused by allocPageBytes. */
-let pagePool: Uint8Array[] = [];
+/** Released page buffers of one size (the first size released), reused by allocPageBytes. */
+const pagePool: Uint8Array[] = [];
 let pagePoolSize = 0;
 const pagePoolMax = 512;
 
@@ -71,9 +71,7 @@ const pagePoolMax = 512;
  * must know that no view of the buffer survives (see LeafNode.release).
  */
 export function releasePageBytes(buf: Uint8Array): void {
-  if (buf.length !== pagePoolSize) {
-    pagePool = [];
-    pagePoolSize = buf.length;
-  }
-  if (pagePool.length < pagePoolMax) pagePool.push(buf);
+  if (pagePoolSize === 0) pagePoolSize = buf.length;
+  // Other sizes (another page size open in the process) are left to the garbage collector.
+  if (buf.length === pagePoolSize && pagePool.length < pagePoolMax) pagePool.push(buf);
 }

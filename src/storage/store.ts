@@ -274,8 +274,7 @@ export class Store implements TxHost {
       // Committed branch pages are kept in the form decoding gives (keys in one page buffer), not
       // the writer's objects, whose keys are scattered over many small arrays: reads after a
       // bulk load were ~2.5x slower than after a reopen (120k vs 300k/s); re-decoding branches
-      // recovers most of it (~215k/s). Leaves are left alone: re-packing them too reached ~250k/s
-      // but cost W1 ~30% (the next write to a leaf must unpack it again).
+      // recovers most of it (~215k/s). Leaves stay packed through writes (see compactNode).
       const nodes = new Map<number, PageNode>();
       const images = [...tx.dirty].map(([pageNo, node]) => ({
         pageNo, encode: (out: Uint8Array, dv: DataView, base: number) => {
@@ -306,7 +305,7 @@ export class Store implements TxHost {
   private compactNode(node: PageNode, pageNo: number, encoded: Uint8Array): PageNode {
     if (node.type === pageTypeLeaf) {
       // Leaves are kept packed too: writes change packed leaves in place (LeafNode.putPacked),
-      // so only leaves that went through the array form (splits, deletes) are re-packed here.
+      // so only leaves that went through the array form (deletes, merges) are re-packed here.
       if (node.isPacked) return node;
       const image = allocPageBytes(this.pageSize);
       image.set(encoded);
