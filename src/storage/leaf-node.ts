@@ -9,6 +9,7 @@
  * unpacked. Entry layout: docs/format.md "Leaf body".
  */
 import { pageHeaderBytes } from '../limits.js';
+import { allocPageBytes, copyBytes, releasePageBytes } from './bytes.js';
 
 export const valueKindInline = 0;
 export const valueKindInlineDeflate = 1;
@@ -45,23 +46,66 @@ function valueHeadBytes(kind: number): number {
   return kind === 0 ? 2 : kind === 1 ? 6 : kind === 2 ? 8 : 12;
 }
 
+function u16(b: Uint8Array, p: number): number {
+  return b[p]! | (b[p + 1]! << 8);
+}
+
+function u32(b: Uint8Array, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+}
+
+function put16(b: Uint8Array, p: number, x: number): void {
+  b[p] = x;
+  b[p + 1] = x >>> 8;
+}
+
+function put32(b: Uint8Array, p: number, x: number): void {
+  b[p] = x;
+  b[p + 1] = x >>> 8;
+  b[p + 2] = x >>> 16;
+  b[p + 3] = x >>> 24;
+}
+
 /**
  * Reads the value part at `p` (the kind byte) of a validated page. Returns the value; the
  * caller knows the entry bounds were checked by `scanLeaf`.
  */
-function valueAt(buf: Uint8Array, dv: DataView, p: number): StoredValue {
+function valueAt(buf: Uint8Array, p: number): StoredValue {
   const kind = buf[p]!;
   const at = p + 1;
   const partEnd = at + valueHeadBytes(kind);
   if (kind === valueKindInline || kind === valueKindInlineDeflate) {
-    const len = dv.getUint16(at, true);
-    const rawLen = kind === valueKindInline ? len : dv.getUint32(at + 2, true);
+    const len = u16(buf, at);
+    const rawLen = kind === valueKindInline ? len : u32(buf, at + 2);
     return new StoredValue(kind, buf.subarray(partEnd, partEnd + len), rawLen, len, 0);
   }
-  const storedLen = dv.getUint32(at, true);
-  const rawLen = kind === valueKindOverflow ? storedLen : dv.getUint32(at + 4, true);
-  const firstPage = dv.getUint32(at + (kind === valueKindOverflow ? 4 : 8), true);
+  const storedLen = u32(buf, at);
+  const rawLen = kind === valueKindOverflow ? storedLen : u32(buf, at + 4);
+  const firstPage = u32(buf, at + (kind === valueKindOverflow ? 4 : 8));
   return new StoredValue(kind, emptyBytes, rawLen, storedLen, firstPage);
+}
+
+/** Encoded bytes of a whole leaf entry (docs/format.md "Leaf body"). */
+function entryBytes(key: Uint8Array, v: StoredValue): number {
+  const inline = v.kind === valueKindInline || v.kind === valueKindInlineDeflate;
+  return 3 + key.length + valueHeadBytes(v.kind) + (inline ? v.data.length : 0);
+}
+
+/** Writes the entry `key` → `v` at `p` (the layout encodePage writes). */
+function writeEntry(b: Uint8Array, p: number, key: Uint8Array, v: StoredValue): void {
+  put16(b, p, key.length);
+  b.set(key, p + 2);
+  p += 2 + key.length;
+  b[p++] = v.kind;
+  if (v.kind === valueKindInline || v.kind === valueKindInlineDeflate) {
+    put16(b, p, v.data.length);
+    if (v.kind === valueKindInlineDeflate) put32(b, p + 2, v.rawLen);
+    b.set(v.data, p + valueHeadBytes(v.kind));
+  } else {
+    put32(b, p, v.storedLen);
+    if (v.kind === valueKindOverflowDeflate) put32(b, p + 4, v.rawLen);
+    put32(b, p + valueHeadBytes(v.kind) - 4, v.firstPage);
+  }
 }
 
 /**
@@ -95,10 +139,14 @@ export class LeafNode {
   readonly type = 1;
   private k: Uint8Array[] | null;
   private v: StoredValue[] | null;
-  /** Packed form: the page buffer, its DataView and each entry's start offset. */
+  /**
+   * Packed form: the page buffer and each entry's start offset. A packed clone owned by a write
+   * transaction is changed in place by `putPacked`; every other packed node is immutable.
+   */
   private src: Uint8Array | null = null;
-  private view: DataView | null = null;
   private offs: Uint16Array | null = null;
+  /** True when `src` came from allocPageBytes (clone, repack) and no other node shares it. */
+  private ownsSrc = false;
   /** Packed form: values materialised by lookups, by entry index. */
   private valCache: Array<StoredValue | undefined> | null = null;
 
@@ -117,12 +165,17 @@ export class LeafNode {
   }
 
   /** A leaf over a validated page buffer (see scanLeaf). */
-  static packed(src: Uint8Array, view: DataView, offs: Uint16Array, bytes: number): LeafNode {
+  static packed(src: Uint8Array, _view: DataView | null, offs: Uint16Array, bytes: number,
+  ): LeafNode {
     const node = new LeafNode(null, null, bytes);
     node.src = src;
-    node.view = view;
     node.offs = offs;
     return node;
+  }
+
+  /** True while the node is in packed form (no keys/vals arrays yet). */
+  get isPacked(): boolean {
+    return this.k === null;
   }
 
   get keys(): Uint8Array[] {
@@ -145,8 +198,188 @@ export class LeafNode {
     this.v = vals;
   }
 
+  /**
+   * A copy a write transaction may change. A packed leaf is copied as bytes and stays packed
+   * (unpacking costs an object per entry, and encoding the arrays again touches them all).
+   */
   clone(): LeafNode {
+    if (this.k === null) {
+      const src = this.src!;
+      const buf = allocPageBytes(src.length);
+      buf.set(src.subarray(0, this.bytes));
+      const node = LeafNode.packed(buf, null, this.offs!.slice(), this.bytes);
+      node.ownsSrc = true;
+      return node;
+    }
     return new LeafNode(this.keys.slice(), this.vals.slice(), this.bytes);
+  }
+
+  /**
+   * A packed node over `image`, this node's encoded page (its used prefix at least, in a buffer
+   * from allocPageBytes of at least `usable` bytes that nothing else holds). Offsets come from
+   * the arrays.
+   */
+  repack(image: Uint8Array): LeafNode {
+    const keys = this.keys;
+    const vals = this.vals;
+    const offs = new Uint16Array(keys.length);
+    let p = pageHeaderBytes;
+    for (let i = 0; i < keys.length; i++) {
+      offs[i] = p;
+      p += entryBytes(keys[i]!, vals[i]!);
+    }
+    const node = LeafNode.packed(image, null, offs, p);
+    node.ownsSrc = true;
+    return node;
+  }
+
+  /**
+   * Recycles the page buffer of a node that can never be read again: its page has a newer durable
+   * image and the node left the cache (PageStore.markDurable). Only a node that owns its buffer
+   * and is still packed qualifies: views of its bytes then exist only as StoredValues from
+   * `find`, which every reader copies before its synchronous callback returns; an unpacked node's
+   * key and value views may live on in other nodes' arrays. The node is unusable afterwards
+   * (any access throws).
+   */
+  release(): void {
+    if (!this.ownsSrc || this.k !== null || this.src === null) return;
+    const src = this.src;
+    this.src = null;
+    this.offs = null;
+    this.valCache = null;
+    this.ownsSrc = false;
+    releasePageBytes(src);
+  }
+
+  /**
+   * Puts `key` → `val` into this packed node in place; only for a clone that the calling write
+   * transaction owns. Returns the replaced value (undefined for an insert: its inline bytes are a
+   * copy), or null when the page would exceed `usable` bytes (nothing changed: the caller splits
+   * through the array form).
+   */
+  putPacked(key: Uint8Array, val: StoredValue, usable: number): StoredValue | undefined | null {
+    const offs = this.offs!;
+    const src = this.src!;
+    const n = offs.length;
+    let lo = 0;
+    let hi = n;
+    let found = false;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const d = this.comparePacked(offs[mid]!, key);
+      if (d === 0) {
+        lo = mid;
+        found = true;
+        break;
+      }
+      if (d < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const end = this.bytes;
+    const start = lo < n ? offs[lo]! : end;
+    const oldEnd = !found ? start : lo + 1 < n ? offs[lo + 1]! : end;
+    const delta = entryBytes(key, val) - (oldEnd - start);
+    if (end + delta > usable || end + delta > src.length) return null;
+    const old = found ? this.detachedValue(lo) : undefined;
+    if (delta !== 0) src.copyWithin(oldEnd + delta, oldEnd, end);
+    if (delta < 0) src.fill(0, end + delta, end);
+    writeEntry(src, start, key, val);
+    if (found) {
+      for (let j = lo + 1; j < n; j++) offs[j] = offs[j]! + delta;
+    } else {
+      const next = new Uint16Array(n + 1);
+      for (let j = 0; j < lo; j++) next[j] = offs[j]!;
+      next[lo] = start;
+      for (let j = lo; j < n; j++) next[j + 1] = offs[j]! + delta;
+      this.offs = next;
+    }
+    this.bytes = end + delta;
+    this.valCache = null;
+    return old;
+  }
+
+  /** Entries in this packed node. */
+  get packedCount(): number {
+    return this.offs!.length;
+  }
+
+  /**
+   * Index of the first entry ≥ `key` in this packed node, and whether it equals `key`.
+   * Encoded as `index * 2 + (found ? 1 : 0)` to avoid an object per call.
+   */
+  packedSearch(key: Uint8Array): number {
+    const offs = this.offs!;
+    let lo = 0;
+    let hi = offs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const d = this.comparePacked(offs[mid]!, key);
+      if (d === 0) return mid * 2 + 1;
+      if (d < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo * 2;
+  }
+
+  /** Index at which the entries' bytes first reach half the body, clamped to [1, count − 1]. */
+  packedMidpoint(): number {
+    const offs = this.offs!;
+    const n = offs.length;
+    const half = (this.bytes - pageHeaderBytes) / 2;
+    for (let i = 0; i < n; i++) {
+      const next = i + 1 < n ? offs[i + 1]! : this.bytes;
+      if (next - pageHeaderBytes >= half) return Math.min(Math.max(i + 1, 1), n - 1);
+    }
+    return n - 1;
+  }
+
+  /**
+   * Splits this packed node (owned by the calling write transaction) before entry `cut`: keeps
+   * entries [0, cut) and returns a new packed node with entries [cut, count). Either may be empty.
+   */
+  splitPacked(cut: number): LeafNode {
+    const offs = this.offs!;
+    const src = this.src!;
+    const end = this.bytes;
+    const from = cut < offs.length ? offs[cut]! : end;
+    const buf = allocPageBytes(src.length);
+    buf.set(src.subarray(from, end), pageHeaderBytes);
+    const rightOffs = new Uint16Array(offs.length - cut);
+    const shift = from - pageHeaderBytes;
+    for (let j = 0; j < rightOffs.length; j++) rightOffs[j] = offs[cut + j]! - shift;
+    const right = LeafNode.packed(buf, null, rightOffs, pageHeaderBytes + end - from);
+    right.ownsSrc = true;
+    src.fill(0, from, end);
+    this.offs = offs.slice(0, cut);
+    this.bytes = from;
+    this.valCache = null;
+    return right;
+  }
+
+  /** A copy of the key of entry `i` of this packed node. */
+  packedKey(i: number): Uint8Array {
+    const off = this.offs![i]!;
+    const len = u16(this.src!, off);
+    return copyBytes(this.src!.subarray(off + 2, off + 2 + len));
+  }
+
+  /** The value of entry `i` with its own copy of inline bytes (the buffer is about to change). */
+  private detachedValue(i: number): StoredValue {
+    const v = this.packedValue(i);
+    if (v.data.length === 0) return v;
+    return new StoredValue(v.kind, copyBytes(v.data), v.rawLen, v.storedLen, v.firstPage);
+  }
+
+  /**
+   * Copies a packed node's body into a page image at `base` (the header fields other than the
+   * count are the caller's) and returns the end of the body. The rest of the usable area of
+   * `out` must be zero.
+   */
+  copyBodyTo(out: Uint8Array, base: number): number {
+    const src = this.src!;
+    out.set(src.subarray(pageHeaderBytes, this.bytes), base + pageHeaderBytes);
+    put16(out, base + 6, this.offs!.length);
+    return base + this.bytes;
   }
 
   /** The value stored under `key`, or undefined. */
@@ -198,7 +431,7 @@ export class LeafNode {
     if (v === undefined) {
       const off = this.offs![i]!;
       const keyLen = this.src![off]! | (this.src![off + 1]! << 8);
-      v = valueAt(this.src!, this.view!, off + 2 + keyLen);
+      v = valueAt(this.src!, off + 2 + keyLen);
       this.valCache[i] = v;
     }
     return v;
@@ -219,7 +452,6 @@ export class LeafNode {
     this.k = keys;
     this.v = vals;
     this.src = null;
-    this.view = null;
     this.offs = null;
     this.valCache = null;
   }

@@ -22,7 +22,7 @@ import { crc32 } from 'node:zlib';
 import { hexxlaError, ioError } from '../errors.js';
 import type { StoreCipher } from './crypto/seal.js';
 import type { StorageFile } from './file.js';
-import { decodePage } from './page.js';
+import { decodePage, pageTypeLeaf } from './page.js';
 import type { PageNode } from './page.js';
 import { PageCache, walCacheKey } from './page-cache.js';
 import { lookupVersion, versionGeometry } from './page-versions.js';
@@ -164,10 +164,12 @@ export class PageStore {
   /** A commit's images became durable: readers may see them now. */
   markDurable(refs: PageRef[]): void {
     for (const ref of refs) {
-      // The image this one replaces can never be read again (transactions are synchronous, so
-      // no reader holds the old ref): drop its cached node instead of letting it age out.
-      const old = this.durable.get(ref.pageNo);
-      if (old !== undefined) this.cache.delete(walCacheKey(old.frameId));
+      // The image this one replaces can never be read again (views are synchronous and read the
+      // durable map): drop it from the cache, where it would only push out live pages, and
+      // recycle its buffer.
+      const prev = this.durable.get(ref.pageNo);
+      const dead = this.cache.take(prev === undefined ? ref.pageNo : walCacheKey(prev.frameId));
+      if (dead?.type === pageTypeLeaf) dead.release();
       this.durable.set(ref.pageNo, ref);
       if (ref.node !== null) this.cache.set(walCacheKey(ref.frameId), ref.node);
       ref.node = null;

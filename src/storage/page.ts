@@ -133,7 +133,7 @@ export function encodePage(
   let end: number;
   switch (node.type) {
     case pageTypeLeaf:
-      end = encodeLeafBody(node, out, dv, base);
+      end = node.isPacked ? node.copyBodyTo(out, base) : encodeLeafBody(node, out, dv, base);
       break;
     case pageTypeBranch:
       end = encodeBranchBody(node, out, dv, base);

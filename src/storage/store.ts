@@ -28,10 +28,11 @@ import { txDirtyPagesMax, walRetainFactor } from '../limits.js';
 import type { EncryptionKeys } from './crypto/kdf.js';
 import type { StoreCipher } from './crypto/seal.js';
 import type { FileSystem, StorageFile } from './file.js';
+import { allocPageBytes } from './bytes.js';
 import { Freelist } from './freelist.js';
 import { encodeHeader, hasPageVersions, headerSlotOffsets } from './header.js';
 import type { CommitState, FileHeader, FileIdentity } from './header.js';
-import { decodePage, encodePage, pageTypeBranch } from './page.js';
+import { decodePage, encodePage, pageTypeBranch, pageTypeLeaf } from './page.js';
 import type { PageNode } from './page.js';
 import { PageStore } from './page-store.js';
 import { stampVersions, versionGeometry } from './page-versions.js';
@@ -286,8 +287,7 @@ export class Store implements TxHost {
       // Committed branch pages are kept in the form decoding gives (keys in one page buffer), not
       // the writer's objects, whose keys are scattered over many small arrays: reads after a
       // bulk load were ~2.5x slower than after a reopen (120k vs 300k/s); re-decoding branches
-      // recovers most of it (~215k/s). Leaves are left alone: re-packing them too reached ~250k/s
-      // but cost W1 ~30% (the next write to a leaf must unpack it again).
+      // recovers most of it (~215k/s). Leaves stay packed through writes (see compactNode).
       const nodes = new Map<number, PageNode>();
       const images = [...tx.dirty].map(([pageNo, node]) => ({
         pageNo, encode: (out: Uint8Array, dv: DataView, base: number) => {
@@ -317,8 +317,16 @@ export class Store implements TxHost {
 
   /** The node to keep for a page just encoded as `encoded` (its used prefix); see commit(). */
   private compactNode(node: PageNode, pageNo: number, encoded: Uint8Array): PageNode {
+    if (node.type === pageTypeLeaf) {
+      // Leaves are kept packed too: writes change packed leaves in place (LeafNode.putPacked),
+      // so only leaves that went through the array form (deletes, merges) are re-packed here.
+      if (node.isPacked) return node;
+      const image = allocPageBytes(this.pageSize);
+      image.set(encoded);
+      return node.repack(image);
+    }
     if (node.type !== pageTypeBranch) return node;
-    const buf = new Uint8Array(this.pageSize);
+    const buf = allocPageBytes(this.pageSize);
     buf.set(encoded);
     return decodePage(buf, pageNo, this.usable, this.path);
   }

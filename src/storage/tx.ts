@@ -12,7 +12,7 @@ import { Cursor } from './btree/cursor.js';
 import { treeDelete, treePut } from './btree/modify.js';
 import { lookup } from './btree/search.js';
 import type { TreeReader, TreeWriter } from './btree/tree-access.js';
-import { freeValue, loadValue, storeValue } from './btree/values.js';
+import { freeValue, loadValue, storeValueBorrowed } from './btree/values.js';
 import type { Freelist } from './freelist.js';
 import {
   FreelistPage, OverflowPage, compareBytes, pageTypeBranch, pageTypeLeaf, pageTypeOverflow,
@@ -208,7 +208,7 @@ export class StoreWriteTx extends BaseTx implements TreeWriter {
    */
   putOwnedKey(key: Uint8Array, value: Uint8Array): void {
     this.assertOpen();
-    const stored = storeValue(this, value, this.host.inlineMax);
+    const stored = storeValueBorrowed(this, value, this.host.inlineMax);
     const old = treePut(this, key, stored);
     if (old !== undefined) freeValue(this, old);
     this.state.rootPage = this.rootPage;
