@@ -27,7 +27,7 @@ import type { FileSystem, StorageFile } from '../file.js';
 import {
   encodeHeader, hasPageVersions, headerSlotOffsets, readHeader, verifyHeaderMac,
 } from '../header.js';
-import { decodePage } from '../page.js';
+import { decodePage, pageTypeFreelist } from '../page.js';
 import type { PageNode } from '../page.js';
 import { versionGeometry, versionTable } from '../page-versions.js';
 import type { FileHeader } from '../header.js';
@@ -75,6 +75,8 @@ interface Source {
   oldCipher: StoreCipher;
   /** Version of every page (a file with page versions), kept by the re-sealed pages. */
   versions: Float64Array | null;
+  /** The free page ids (the freelist chain from the header). */
+  free: Set<number>;
 }
 
 /**
@@ -179,7 +181,27 @@ async function readSource(
     : versionTable(versionGeometry(header.pageSize - header.reserveBytes), header.pageCount,
       Number(header.commitSeq), (pageNo, version) => readSealedPage(primary, header, oldCipher,
         pageNo, version), path);
-  return { header, oldCipher, versions };
+  const free = freePages(header, (pageNo) =>
+    readSealedPage(primary, header, oldCipher, pageNo, versions?.[pageNo] ?? 0), path);
+  return { header, oldCipher, versions, free };
+}
+
+/** The ids the freelist chain holds (CorruptDatabase when a trunk is not one). */
+function freePages(
+  header: FileHeader, read: (pageNo: number) => PageNode, path: string,
+): Set<number> {
+  const free = new Set<number>();
+  // At most pageCount trunks: a cycle in a damaged chain must not loop forever.
+  for (let trunk = header.freelistHead, n = 0; trunk !== 0; n++) {
+    const node = read(trunk);
+    if (node.type !== pageTypeFreelist || n >= header.pageCount) {
+      throw hexxlaError('CorruptDatabase', `page ${trunk} is not a freelist trunk; nothing was ` +
+        'rotated', { path, page: trunk });
+    }
+    for (const id of node.ids) free.add(id);
+    trunk = node.next;
+  }
+  return free;
 }
 
 /** Page `pageNo` of the primary, opened with `version` and decoded (version-map walks). */
@@ -252,7 +274,11 @@ function reencryptBatch(
     const pageNo = r.first + i;
     const at = i * r.pageSize;
     const version = src.versions?.[pageNo] ?? 0;
-    const plain = src.oldCipher.pages.open(buf.subarray(at, at + r.pageSize), pageNo, version);
+    const sealed = buf.subarray(at, at + r.pageSize);
+    // A free page allocated and freed by the same commit was never written: the checkpoint
+    // extended the file with zeros there. Nothing reads it; it stays zero.
+    if (src.free.has(pageNo) && sealed.every((b) => b === 0)) continue;
+    const plain = src.oldCipher.pages.open(sealed, pageNo, version);
     if (plain === null) {
       throw hexxlaError('CorruptDatabase', `page ${pageNo} fails its authentication tag; ` +
         'nothing was rotated', { path: source.path, page: pageNo });
