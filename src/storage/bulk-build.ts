@@ -23,7 +23,9 @@
  * it, and the same master key yields the same subkeys) except the key verifier, which is bound
  * to the file id and is recomputed for the new id. Every page is sealed under the pages subkey
  * with the NEW file id in its additional data (docs/format.md "Sealed page"), so the file id is
- * drawn when the builder is made, before the first page is written.
+ * drawn when the builder is made, before the first page is written. An encrypted file always
+ * gets a page-version map (header flag bit 2, page-versions.ts), also from a source without one:
+ * page 1 is its empty root, sealed with the header's commit seq; every other page has version 0.
  *
  * Lifetime: the builder owns the file handle's write positions until `finish`; the caller fsyncs,
  * closes and renames the file. Keys passed to `add` are kept (not copied) until `finish`.
@@ -38,7 +40,10 @@ import { computeVerifier, decodeEncryptionArea, encodeEncryptionArea } from './c
 import type { EncryptionKeys } from './crypto/kdf.js';
 import { PageCipher } from './crypto/seal.js';
 import type { StorageFile } from './file.js';
-import { encodeHeader, headerFlagEncrypted, headerSlotOffsets } from './header.js';
+import {
+  encodeHeader, headerFlagEncrypted, headerFlagPageVersions, headerSlotOffsets,
+} from './header.js';
+import { emptyVersionRoot, versionRootPage } from './page-versions.js';
 import type { FileHeader, FileIdentity } from './header.js';
 import {
   BranchNode, LeafNode, branchEntryBytes, compareBytes, leafEntryBytes, pageTypeOverflow,
@@ -162,6 +167,8 @@ export class BulkBuilder implements TreeWriter {
   private readonly fileId = new Uint8Array(randomBytes(16));
   /** The header's encryption area (source's, with the verifier for the new id). */
   private readonly encryption: Uint8Array;
+  private readonly identity: BulkBuildIdentity;
+  private readonly keys: EncryptionKeys | null;
 
   /**
    * `keys`: the unlocked keys of an encrypted source (required exactly when `identity` has the
@@ -169,16 +176,21 @@ export class BulkBuilder implements TreeWriter {
    */
   constructor(
     private readonly file: StorageFile,
-    private readonly identity: BulkBuildIdentity,
+    source: BulkBuildIdentity,
     keys: EncryptionKeys | null = null,
   ) {
-    this.usable = identity.pageSize - identity.reserveBytes;
+    this.usable = source.pageSize - source.reserveBytes;
     this.inlineMax = inlineValueBytesMax(this.usable);
-    const encrypted = (identity.flags & headerFlagEncrypted) !== 0;
+    const encrypted = (source.flags & headerFlagEncrypted) !== 0;
     assert(encrypted === (keys !== null), 'bulk build keys must match the encryption flag');
+    const identity = encrypted
+      ? { ...source, flags: source.flags | headerFlagPageVersions } : source;
+    this.identity = identity;
+    this.keys = keys;
     let cipher: PageCipher | null = null;
     this.encryption = identity.encryption;
     if (keys !== null) {
+      this.nextPage = versionRootPage + 1;
       const params = decodeEncryptionArea(identity.encryption, file.path);
       params.verifier = computeVerifier(keys, this.fileId);
       this.encryption = encodeEncryptionArea(params);
@@ -229,10 +241,15 @@ export class BulkBuilder implements TreeWriter {
       pageCount: this.nextPage, freelistHead: 0, freelistCount: 0, headerSeq: 1n,
     };
     const page0 = new Uint8Array(this.identity.pageSize);
-    page0.set(encodeHeader(header), headerSlotOffsets[0]);
+    page0.set(encodeHeader(header, this.keys?.subkey('header') ?? null), headerSlotOffsets[0]);
     const bytes = this.nextPage * this.identity.pageSize;
     try {
       this.file.write(page0, 0);
+      if (this.keys !== null) {
+        const root = emptyVersionRoot({ ...this.identity, fileId }, this.keys,
+          Number(commit.commitSeq));
+        this.file.write(root, versionRootPage * this.identity.pageSize);
+      }
       if (this.file.size() !== bytes) this.file.truncate(bytes);
     } catch (err) {
       throw ioError('compaction header write', this.file.path, err);

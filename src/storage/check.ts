@@ -14,8 +14,12 @@
  *   overflow kind and end with next = 0; with `verifyValues` every compressed value is inflated;
  * - freelist: the trunk chain from the header's head holds trunk pages only and exactly
  *   `freelistCount` ids;
- * - reachability: tree pages, overflow pages, trunk pages and free ids together are exactly
- *   {1 … pageCount−1}, each exactly once: anything else is a leaked or a doubly-used page.
+ * - page versions (encrypted files with a map, page-versions.ts): the map's nodes from page 1
+ *   down decode with the versions their parents name, have consistent levels, and hold no
+ *   version newer than the checked commit; every page read was opened with its mapped version;
+ * - reachability: tree pages, overflow pages, trunk pages, free ids and page-version nodes
+ *   together are exactly {1 … pageCount−1}, each exactly once: anything else is a leaked or a
+ *   doubly-used page.
  *
  * Corruption is reported, never thrown: a CorruptDatabase error raised while decoding a page is
  * caught and turned into an error line. Programming errors (AssertionError) and I/O errors are not
@@ -29,11 +33,14 @@ import { decompressValue } from './compress.js';
 import type { CommitState } from './header.js';
 import {
   branchEntryBytes, compareBytes, freelistCapacity, leafEntryBytes, overflowCapacity,
-  pageTypeBranch, pageTypeFreelist, pageTypeLeaf, pageTypeOverflow, valueKindInline,
+  pageTypeBranch, pageTypeFreelist, pageTypeLeaf, pageTypeOverflow, pageTypeVersions,
+  valueKindInline,
   valueKindInlineDeflate, valueKindOverflow, valueKindOverflowDeflate,
 } from './page.js';
 import type { BranchNode, LeafNode, PageNode, StoredValue } from './page.js';
 import type { Store } from './store.js';
+import { hasPageVersions } from './header.js';
+import { versionGeometry, walkVersionNodes } from './page-versions.js';
 
 /** Options of {@link checkStore} and `Database.check`. */
 export interface CheckOptions {
@@ -94,12 +101,15 @@ export interface CheckSource {
   memoryFreelist?: { free: readonly number[]; trunks: readonly number[] };
   /** Commits are in flight: the in-memory freelist may legitimately differ from the chain. */
   commitsPending?: boolean;
+  /** The file's page-version map (rooted at page 1): reads its nodes by parent version. */
+  readVersionNode?: (pageNo: number, version: number) => PageNode;
 }
 
 /** How a page is used; index into `useNames`. */
-const Use = { None: 0, Tree: 1, Overflow: 2, Trunk: 3, Free: 4 } as const;
+const Use = { None: 0, Tree: 1, Overflow: 2, Trunk: 3, Free: 4, Versions: 5 } as const;
 type Use = (typeof Use)[keyof typeof Use];
-const useNames = ['unused', 'tree page', 'overflow page', 'freelist trunk', 'free page'];
+const useNames = ['unused', 'tree page', 'overflow page', 'freelist trunk', 'free page',
+  'page-version node'];
 
 const errorsMaxDefault = 100;
 
@@ -126,6 +136,8 @@ export function checkStore(store: Store, options: CheckOptions = {}): CheckRepor
     maxValueBytes: store.maxValueBytes,
     memoryFreelist: store.freelist.pages(),
     commitsPending: store.commitsPending,
+    ...(hasPageVersions(store.identity)
+      ? { readVersionNode: (p: number, v: number) => tx.readVersionNode(p, v) } : {}),
   }, options));
 }
 
@@ -158,6 +170,7 @@ export function checkPages(src: CheckSource, options: CheckOptions = {}): CheckR
   }
   report.stats.treeDepth = Math.max(0, ctx.leafDepth);
   checkFreelist(ctx);
+  if (src.readVersionNode !== undefined) checkVersionMap(ctx, src.readVersionNode);
   checkReachability(ctx);
   report.ok = report.errorCount === 0;
   return report;
@@ -205,7 +218,7 @@ function readPage(ctx: Ctx, pageNo: number, by: string): PageNode | null {
 
 const kindNames: Record<number, string> = {
   [pageTypeLeaf]: 'leaf', [pageTypeBranch]: 'branch', [pageTypeOverflow]: 'overflow',
-  [pageTypeFreelist]: 'freelist trunk',
+  [pageTypeFreelist]: 'freelist trunk', [pageTypeVersions]: 'page-version',
 };
 
 /** Position of a tree page: its depth (root = 1) and the key bounds [lo, hi) from above. */
@@ -464,6 +477,28 @@ function compareMemoryFreelist(ctx: Ctx, trunks: number[], ids: number[]): void 
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Walks the page-version map (each node opened with the version its parent names) and checks
+ * what the store relies on: levels, node kinds, no version newer than the checked commit.
+ */
+function checkVersionMap(ctx: Ctx, load: (pageNo: number, version: number) => PageNode): void {
+  const geo = versionGeometry(ctx.src.usable);
+  const seq = Number(ctx.src.state.commitSeq);
+  try {
+    walkVersionNodes(geo, seq, load, 'check', ({ pageNo, version, node, parent }) => {
+      const by = parent === 0 ? 'the header (page versions)' : `page-version node ${parent}`;
+      if (!claim(ctx, pageNo, Use.Versions, by)) return false;
+      if (version > seq || node.versions.some((v) => v > seq)) {
+        error(ctx, `page-version node ${pageNo} (${by}) holds a version newer than commit ${seq}`);
+      }
+      return true;
+    });
+  } catch (err) {
+    if (!isHexxlaError(err, 'CorruptDatabase')) throw err;
+    error(ctx, `the page-version map does not decode: ${err.message}`);
+  }
 }
 
 /** Every page 1 … pageCount−1 must have been claimed exactly once. */

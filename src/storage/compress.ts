@@ -206,20 +206,27 @@ function hashSlot(word: number): number {
  *   value should be stored raw: shorter than `compressBytesMin`, or not made smaller.
  */
 export function compressValue(raw: Uint8Array): Uint8Array | null {
+  const z = compressValueScratch(raw);
+  if (z === null) return null;
+  const result = allocBytes(z.length);
+  result.set(z);
+  return result;
+}
+
+/**
+ * compressValue without the final copy: the stream may be a view of the encoder's scratch
+ * buffer, valid only until the next compress call. For callers that copy it at once (a put
+ * writes it straight into a packed page).
+ */
+export function compressValueScratch(raw: Uint8Array): Uint8Array | null {
   const n = raw.length;
   if (n < compressBytesMin) return null;
   if (n > jsEncodeBytesMax) {
     const z = deflateRawSync(raw);
-    if (z.length >= n) return null;
-    const big = allocBytes(z.length);
-    big.set(z);
-    return big;
+    return z.length >= n ? null : z;
   }
   const len = encodeFixed(raw);
-  if (len < 0) return null;
-  const result = allocBytes(len);
-  result.set(encOut.subarray(0, len));
-  return result;
+  return len < 0 ? null : encOut.subarray(0, len);
 }
 
 /** Length of the common run of raw[a..] and raw[b..], a < b, from `start`, at most `max`. */

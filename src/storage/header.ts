@@ -11,7 +11,8 @@
  *   8   u32 formatVersion      1 = plain, 2 = MVCC (fixed at creation)
  *   12  u32 pageSize           4096 | 8192 | 16384 | 65536
  *   16  u32 maxValueBytes      512 … 1,048,576
- *   20  u32 flags              bit 0 MVCC, bit 1 encrypted; other bits must be 0
+ *   20  u32 flags              bit 0 MVCC, bit 1 encrypted, bit 2 page versions (encrypted
+ *                              databases: page-versions.ts); other bits must be 0
  *   24  u32 reserveBytes       bytes at the end of every page kept for encryption (0 = none)
  *   28  u32 embeddingDim       0 = embeddings disabled
  *   32  u8  embeddingMetric    0 cosine, 1 dot, 2 L2
@@ -26,14 +27,17 @@
  *   84  u64 headerSeq          increases with every header write
  *   92  128 encryption         KDF id, parameters, salt, key verifier (zero when not encrypted;
  *                              layout in crypto/kdf.ts)
- *   220 32  zero (reserved)
+ *   220 32  header MAC: HMAC-SHA256 of bytes 0..219 under the `header` subkey when the file has
+ *              page versions (flag bit 2); zero otherwise
  *   252 u32 crc32 of bytes 0..252
  *
  * Versioning: a file whose formatVersion is above `formatVersionMax` is refused with
  * `UnsupportedFormat`; new fields go into the reserved bytes, which older readers ignore (the
  * checksum still covers them).
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { assert } from '../assert.js';
 import { hexxlaError } from '../errors.js';
 import { pageSizesAllowed, valueBytesMaxMax, valueBytesMaxMin } from '../limits.js';
 
@@ -45,7 +49,14 @@ export const encryptionParamBytes = 128;
 
 export const headerFlagMvcc = 1;
 export const headerFlagEncrypted = 2;
-const headerFlagsKnown = headerFlagMvcc | headerFlagEncrypted;
+/** Primary pages are sealed with their version (rollback detection, page-versions.ts). */
+export const headerFlagPageVersions = 4;
+const headerFlagsKnown = headerFlagMvcc | headerFlagEncrypted | headerFlagPageVersions;
+
+/** True when the file keeps a page-version map (page 1 is its root). */
+export function hasPageVersions(h: { flags: number }): boolean {
+  return (h.flags & headerFlagPageVersions) !== 0;
+}
 
 /** The part of the header that changes with every commit (also carried by WAL commit frames). */
 export interface CommitState {
@@ -74,8 +85,19 @@ export interface FileHeader extends FileIdentity, CommitState {
   headerSeq: bigint;
 }
 
-/** Encodes one header slot. */
-export function encodeHeader(h: FileHeader): Uint8Array {
+/** Bytes of a slot covered by the header MAC, and where the MAC goes. */
+export const headerMacCovered = 220;
+
+function headerMac(slot: Uint8Array, macKey: Uint8Array): Uint8Array {
+  return createHmac('sha256', macKey).update(slot.subarray(0, headerMacCovered)).digest();
+}
+
+/**
+ * Encodes one header slot. `macKey` (the `header` subkey) is required for a file with page
+ * versions: its slots carry an HMAC, so the commit state, root, page count and freelist head
+ * cannot be changed without the key.
+ */
+export function encodeHeader(h: FileHeader, macKey: Uint8Array | null = null): Uint8Array {
   const buf = new Uint8Array(headerSlotBytes);
   const dv = new DataView(buf.buffer);
   buf.set(new TextEncoder().encode(headerMagic), 0);
@@ -95,8 +117,28 @@ export function encodeHeader(h: FileHeader): Uint8Array {
   dv.setUint32(80, h.freelistCount, true);
   dv.setBigUint64(84, h.headerSeq, true);
   buf.set(h.encryption, 92);
+  if (hasPageVersions(h)) {
+    assert(macKey !== null, 'a header with page versions needs its MAC key');
+    buf.set(headerMac(buf, macKey), headerMacCovered);
+  }
   dv.setUint32(252, crc32(buf.subarray(0, 252)), true);
   return buf;
+}
+
+/**
+ * Checks the MAC of slot `slot` of page 0 (a file with page versions, after the key was
+ * unlocked): CorruptDatabase when it does not match.
+ */
+export function verifyHeaderMac(
+  page0: Uint8Array, slot: number, macKey: Uint8Array, path: string,
+): void {
+  const at = headerSlotOffsets[slot]!;
+  const bytes = page0.subarray(at, at + headerSlotBytes);
+  const want = headerMac(bytes, macKey);
+  if (!timingSafeEqual(want, bytes.subarray(headerMacCovered, headerMacCovered + 32))) {
+    throw hexxlaError('CorruptDatabase', 'the file header fails its authentication code ' +
+      '(altered without the key)', { path });
+  }
 }
 
 /** Decodes one slot; returns null when the slot is not a valid header (torn, zero, damaged). */
@@ -159,6 +201,9 @@ function validateHeader(h: FileHeader, path: string): void {
   }
   if ((h.flags & ~headerFlagsKnown) !== 0) bad('flags');
   if (((h.flags & headerFlagMvcc) !== 0) !== (h.formatVersion === 2)) bad('MVCC flag');
+  if (hasPageVersions(h) && ((h.flags & headerFlagEncrypted) === 0 || h.pageCount < 2)) {
+    bad('page-versions flag');
+  }
   if (h.reserveBytes >= h.pageSize / 2) bad('reserve size');
   if (h.pageCount < 1 || h.rootPage >= h.pageCount || h.freelistHead >= h.pageCount) {
     bad('page count or root');

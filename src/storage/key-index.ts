@@ -2,16 +2,19 @@
  * Sorted keys laid out in one buffer, for searches that touch few cache lines.
  *
  * Entry i sits at `offs[i]` as `u16 keyLen (LE) | key bytes`, the framing keys have in a leaf
- * page body, so a leaf decoded from disk uses its page buffer and entry offsets as its index
- * without copying. Keys held as many small arrays (the writer's form of a node) cost a pointer
- * chase per probe: the array slot, the typed array object, then its bytes in a slab elsewhere;
- * point reads on such nodes were memory-latency bound. An index is immutable; it belongs to a
- * node that is never changed again (a committed page).
+ * page body. Read-only views search committed branch pages through one (btree/search.ts
+ * lookupFrozen): a branch's keys are many small arrays, and each probe of a search over them
+ * chases a pointer to the array object, then to its bytes. (Leaves need none: a committed leaf
+ * is packed, and LeafNode.find compares in its page buffer the same way.)
+ *
+ * An index is immutable and owns its buffer: `of` copies the keys, so it holds no view of a page
+ * buffer and outlives any page buffer recycling (LeafNode.release, releasePageBytes) unharmed.
+ * It belongs to a node that is never changed again (a committed page).
  */
 
 export class KeyIndex {
   constructor(
-    /** Holds the entries (for a decoded leaf: the whole page). */
+    /** Holds the entries; nothing else holds it. */
     readonly buf: Uint8Array,
     /** Start of each entry in `buf`, in key order. */
     readonly offs: Uint16Array,

@@ -1,18 +1,15 @@
 /**
  * Leaf pages in memory, and the values they hold.
  *
- * A leaf decoded from disk stays *packed*: the page buffer plus the start offset of each entry
- * (its KeyIndex). Point lookups binary-search the page bytes directly, touching a few cache lines
- * of one buffer instead of one JS object per key (a leaf search was memory-latency bound). Only a
- * lookup's hit materialises its value object, cached per entry so its decompressed `memo`
- * survives. The `keys`/`vals` arrays are built on first use (writes, scans, checks) and the index
- * is kept beside them. A leaf written by this process has only the arrays; the first read-only
- * lookup of it once committed (`findFrozen`) builds an index of its keys, so reads after writes
- * search as fast as reads after a reopen without taxing the writer. Entry layout: docs/format.md
- * "Leaf body".
+ * A leaf decoded from disk stays *packed*: the page buffer plus the start offset of each entry.
+ * Point lookups binary-search the page bytes directly, touching a few cache lines of one buffer
+ * instead of one JS object per key (a leaf search was memory-latency bound). Only a lookup's hit
+ * materialises its value object, cached per entry so its decompressed `memo` survives. The
+ * `keys`/`vals` arrays are built on first use (writes, scans, checks); from then on the node is
+ * unpacked. Entry layout: docs/format.md "Leaf body".
  */
 import { pageHeaderBytes } from '../limits.js';
-import { KeyIndex } from './key-index.js';
+import { allocPageBytes, copyBytes, releasePageBytes } from './bytes.js';
 
 export const valueKindInline = 0;
 export const valueKindInlineDeflate = 1;
@@ -49,23 +46,66 @@ function valueHeadBytes(kind: number): number {
   return kind === 0 ? 2 : kind === 1 ? 6 : kind === 2 ? 8 : 12;
 }
 
+function u16(b: Uint8Array, p: number): number {
+  return b[p]! | (b[p + 1]! << 8);
+}
+
+function u32(b: Uint8Array, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+}
+
+function put16(b: Uint8Array, p: number, x: number): void {
+  b[p] = x;
+  b[p + 1] = x >>> 8;
+}
+
+function put32(b: Uint8Array, p: number, x: number): void {
+  b[p] = x;
+  b[p + 1] = x >>> 8;
+  b[p + 2] = x >>> 16;
+  b[p + 3] = x >>> 24;
+}
+
 /**
  * Reads the value part at `p` (the kind byte) of a validated page. Returns the value; the
  * caller knows the entry bounds were checked by `scanLeaf`.
  */
-function valueAt(buf: Uint8Array, dv: DataView, p: number): StoredValue {
+function valueAt(buf: Uint8Array, p: number): StoredValue {
   const kind = buf[p]!;
   const at = p + 1;
   const partEnd = at + valueHeadBytes(kind);
   if (kind === valueKindInline || kind === valueKindInlineDeflate) {
-    const len = dv.getUint16(at, true);
-    const rawLen = kind === valueKindInline ? len : dv.getUint32(at + 2, true);
+    const len = u16(buf, at);
+    const rawLen = kind === valueKindInline ? len : u32(buf, at + 2);
     return new StoredValue(kind, buf.subarray(partEnd, partEnd + len), rawLen, len, 0);
   }
-  const storedLen = dv.getUint32(at, true);
-  const rawLen = kind === valueKindOverflow ? storedLen : dv.getUint32(at + 4, true);
-  const firstPage = dv.getUint32(at + (kind === valueKindOverflow ? 4 : 8), true);
+  const storedLen = u32(buf, at);
+  const rawLen = kind === valueKindOverflow ? storedLen : u32(buf, at + 4);
+  const firstPage = u32(buf, at + (kind === valueKindOverflow ? 4 : 8));
   return new StoredValue(kind, emptyBytes, rawLen, storedLen, firstPage);
+}
+
+/** Encoded bytes of a whole leaf entry (docs/format.md "Leaf body"). */
+function entryBytes(key: Uint8Array, v: StoredValue): number {
+  const inline = v.kind === valueKindInline || v.kind === valueKindInlineDeflate;
+  return 3 + key.length + valueHeadBytes(v.kind) + (inline ? v.data.length : 0);
+}
+
+/** Writes the entry `key` → `v` at `p` (the layout encodePage writes). */
+function writeEntry(b: Uint8Array, p: number, key: Uint8Array, v: StoredValue): void {
+  put16(b, p, key.length);
+  b.set(key, p + 2);
+  p += 2 + key.length;
+  b[p++] = v.kind;
+  if (v.kind === valueKindInline || v.kind === valueKindInlineDeflate) {
+    put16(b, p, v.data.length);
+    if (v.kind === valueKindInlineDeflate) put32(b, p + 2, v.rawLen);
+    b.set(v.data, p + valueHeadBytes(v.kind));
+  } else {
+    put32(b, p, v.storedLen);
+    if (v.kind === valueKindOverflowDeflate) put32(b, p + 4, v.rawLen);
+    put32(b, p + valueHeadBytes(v.kind) - 4, v.firstPage);
+  }
 }
 
 /**
@@ -99,11 +139,15 @@ export class LeafNode {
   readonly type = 1;
   private k: Uint8Array[] | null;
   private v: StoredValue[] | null;
-  /** Search index: for a decoded leaf its page buffer and entry offsets, else built on demand. */
-  private index: KeyIndex | null = null;
-  /** Decoded leaf: a view of the page buffer, to read values from (null when `v` is set). */
-  private view: DataView | null = null;
-  /** Decoded leaf: values materialised by lookups, by entry index. */
+  /**
+   * Packed form: the page buffer and each entry's start offset. A packed clone owned by a write
+   * transaction is changed in place by `putPacked`; every other packed node is immutable.
+   */
+  private src: Uint8Array | null = null;
+  private offs: Uint16Array | null = null;
+  /** True when `src` came from allocPageBytes (clone, repack) and no other node shares it. */
+  private ownsSrc = false;
+  /** Packed form: values materialised by lookups, by entry index. */
   private valCache: Array<StoredValue | undefined> | null = null;
 
   constructor(
@@ -121,11 +165,17 @@ export class LeafNode {
   }
 
   /** A leaf over a validated page buffer (see scanLeaf). */
-  static packed(src: Uint8Array, view: DataView, offs: Uint16Array, bytes: number): LeafNode {
+  static packed(src: Uint8Array, _view: DataView | null, offs: Uint16Array, bytes: number,
+  ): LeafNode {
     const node = new LeafNode(null, null, bytes);
-    node.index = new KeyIndex(src, offs);
-    node.view = view;
+    node.src = src;
+    node.offs = offs;
     return node;
+  }
+
+  /** True while the node is in packed form (no keys/vals arrays yet). */
+  get isPacked(): boolean {
+    return this.k === null;
   }
 
   get keys(): Uint8Array[] {
@@ -133,11 +183,9 @@ export class LeafNode {
     return this.k!;
   }
 
-  /** Replaces the keys (writers only, on their own copy): drops the search index. */
   set keys(keys: Uint8Array[]) {
     if (this.k === null) this.unpack();
     this.k = keys;
-    this.index = null;
   }
 
   get vals(): StoredValue[] {
@@ -148,32 +196,206 @@ export class LeafNode {
   set vals(vals: StoredValue[]) {
     if (this.v === null) this.unpack();
     this.v = vals;
-    this.index = null;
   }
 
+  /**
+   * A copy a write transaction may change. A packed leaf is copied as bytes and stays packed
+   * (unpacking costs an object per entry, and encoding the arrays again touches them all).
+   */
   clone(): LeafNode {
+    if (this.k === null) {
+      const src = this.src!;
+      const buf = allocPageBytes(src.length);
+      buf.set(src.subarray(0, this.bytes));
+      const node = LeafNode.packed(buf, null, this.offs!.slice(), this.bytes);
+      node.ownsSrc = true;
+      return node;
+    }
     return new LeafNode(this.keys.slice(), this.vals.slice(), this.bytes);
+  }
+
+  /**
+   * A packed node over `image`, this node's encoded page (its used prefix at least, in a buffer
+   * from allocPageBytes of at least `usable` bytes that nothing else holds). Offsets come from
+   * the arrays.
+   */
+  repack(image: Uint8Array): LeafNode {
+    const keys = this.keys;
+    const vals = this.vals;
+    const offs = new Uint16Array(keys.length);
+    let p = pageHeaderBytes;
+    for (let i = 0; i < keys.length; i++) {
+      offs[i] = p;
+      p += entryBytes(keys[i]!, vals[i]!);
+    }
+    const node = LeafNode.packed(image, null, offs, p);
+    node.ownsSrc = true;
+    return node;
+  }
+
+  /**
+   * Recycles the page buffer of a node that can never be read again: its page has a newer durable
+   * image and the node left the cache (PageStore.markDurable). Only a node that owns its buffer
+   * and is still packed qualifies: views of its bytes then exist only as StoredValues from
+   * `find`, which every reader copies before its synchronous callback returns; an unpacked node's
+   * key and value views may live on in other nodes' arrays. The node is unusable afterwards
+   * (any access throws).
+   */
+  release(): void {
+    if (!this.ownsSrc || this.k !== null || this.src === null) return;
+    const src = this.src;
+    this.src = null;
+    this.offs = null;
+    this.valCache = null;
+    this.ownsSrc = false;
+    releasePageBytes(src);
+  }
+
+  /**
+   * Puts `key` → `val` into this packed node in place; only for a clone that the calling write
+   * transaction owns. Returns the replaced value (undefined for an insert: its inline bytes are a
+   * copy), or null when the page would exceed `usable` bytes (nothing changed: the caller splits
+   * through the array form).
+   */
+  putPacked(key: Uint8Array, val: StoredValue, usable: number): StoredValue | undefined | null {
+    const offs = this.offs!;
+    const src = this.src!;
+    const n = offs.length;
+    let lo = 0;
+    let hi = n;
+    let found = false;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const d = this.comparePacked(offs[mid]!, key);
+      if (d === 0) {
+        lo = mid;
+        found = true;
+        break;
+      }
+      if (d < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const end = this.bytes;
+    const start = lo < n ? offs[lo]! : end;
+    const oldEnd = !found ? start : lo + 1 < n ? offs[lo + 1]! : end;
+    const delta = entryBytes(key, val) - (oldEnd - start);
+    if (end + delta > usable || end + delta > src.length) return null;
+    const old = found ? this.detachedValue(lo) : undefined;
+    if (delta !== 0) src.copyWithin(oldEnd + delta, oldEnd, end);
+    if (delta < 0) src.fill(0, end + delta, end);
+    writeEntry(src, start, key, val);
+    if (found) {
+      for (let j = lo + 1; j < n; j++) offs[j] = offs[j]! + delta;
+    } else {
+      const next = new Uint16Array(n + 1);
+      for (let j = 0; j < lo; j++) next[j] = offs[j]!;
+      next[lo] = start;
+      for (let j = lo; j < n; j++) next[j + 1] = offs[j]! + delta;
+      this.offs = next;
+    }
+    this.bytes = end + delta;
+    this.valCache = null;
+    return old;
+  }
+
+  /** Entries in this packed node. */
+  get packedCount(): number {
+    return this.offs!.length;
+  }
+
+  /**
+   * Index of the first entry ≥ `key` in this packed node, and whether it equals `key`.
+   * Encoded as `index * 2 + (found ? 1 : 0)` to avoid an object per call.
+   */
+  packedSearch(key: Uint8Array): number {
+    const offs = this.offs!;
+    let lo = 0;
+    let hi = offs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const d = this.comparePacked(offs[mid]!, key);
+      if (d === 0) return mid * 2 + 1;
+      if (d < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo * 2;
+  }
+
+  /** Index at which the entries' bytes first reach half the body, clamped to [1, count − 1]. */
+  packedMidpoint(): number {
+    const offs = this.offs!;
+    const n = offs.length;
+    const half = (this.bytes - pageHeaderBytes) / 2;
+    for (let i = 0; i < n; i++) {
+      const next = i + 1 < n ? offs[i + 1]! : this.bytes;
+      if (next - pageHeaderBytes >= half) return Math.min(Math.max(i + 1, 1), n - 1);
+    }
+    return n - 1;
+  }
+
+  /**
+   * Splits this packed node (owned by the calling write transaction) before entry `cut`: keeps
+   * entries [0, cut) and returns a new packed node with entries [cut, count). Either may be empty.
+   */
+  splitPacked(cut: number): LeafNode {
+    const offs = this.offs!;
+    const src = this.src!;
+    const end = this.bytes;
+    const from = cut < offs.length ? offs[cut]! : end;
+    const buf = allocPageBytes(src.length);
+    buf.set(src.subarray(from, end), pageHeaderBytes);
+    const rightOffs = new Uint16Array(offs.length - cut);
+    const shift = from - pageHeaderBytes;
+    for (let j = 0; j < rightOffs.length; j++) rightOffs[j] = offs[cut + j]! - shift;
+    const right = LeafNode.packed(buf, null, rightOffs, pageHeaderBytes + end - from);
+    right.ownsSrc = true;
+    src.fill(0, from, end);
+    this.offs = offs.slice(0, cut);
+    this.bytes = from;
+    this.valCache = null;
+    return right;
+  }
+
+  /** A copy of the key of entry `i` of this packed node. */
+  packedKey(i: number): Uint8Array {
+    const off = this.offs![i]!;
+    const len = u16(this.src!, off);
+    return copyBytes(this.src!.subarray(off + 2, off + 2 + len));
+  }
+
+  /** The value of entry `i` with its own copy of inline bytes (the buffer is about to change). */
+  private detachedValue(i: number): StoredValue {
+    const v = this.packedValue(i);
+    if (v.data.length === 0) return v;
+    return new StoredValue(v.kind, copyBytes(v.data), v.rawLen, v.storedLen, v.firstPage);
+  }
+
+  /**
+   * Copies a packed node's body into a page image at `base` (the header fields other than the
+   * count are the caller's) and returns the end of the body. The rest of the usable area of
+   * `out` must be zero.
+   */
+  copyBodyTo(out: Uint8Array, base: number): number {
+    const src = this.src!;
+    out.set(src.subarray(pageHeaderBytes, this.bytes), base + pageHeaderBytes);
+    put16(out, base + 6, this.offs!.length);
+    return base + this.bytes;
   }
 
   /** The value stored under `key`, or undefined. */
   find(key: Uint8Array): StoredValue | undefined {
-    if (this.index === null) return this.findUnpacked(key);
-    return this.valueOf(this.index.find(key));
-  }
-
-  /**
-   * `find` for a leaf that will never change again (a committed page, read by a read-only
-   * view): builds the search index on first use when the leaf has none (the writer's form).
-   * Never call it on a leaf a writer may still change: its index would go stale.
-   */
-  findFrozen(key: Uint8Array): StoredValue | undefined {
-    this.index ??= KeyIndex.of(this.k!);
-    return this.valueOf(this.index.find(key));
-  }
-
-  private valueOf(i: number): StoredValue | undefined {
-    if (i < 0) return undefined;
-    return this.v !== null ? this.v[i] : this.packedValue(i);
+    if (this.k !== null) return this.findUnpacked(key);
+    const offs = this.offs!;
+    let lo = 0;
+    let hi = offs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const d = this.comparePacked(offs[mid]!, key);
+      if (d === 0) return this.packedValue(mid);
+      if (d < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return undefined;
   }
 
   private findUnpacked(key: Uint8Array): StoredValue | undefined {
@@ -190,25 +412,35 @@ export class LeafNode {
     return undefined;
   }
 
+  /** Compares the key of the entry at page offset `off` with `key`. */
+  private comparePacked(off: number, key: Uint8Array): number {
+    const src = this.src!;
+    const len = src[off]! | (src[off + 1]! << 8);
+    const n = len < key.length ? len : key.length;
+    const start = off + 2;
+    for (let i = 0; i < n; i++) {
+      const d = src[start + i]! - key[i]!;
+      if (d !== 0) return d;
+    }
+    return len - key.length;
+  }
+
   private packedValue(i: number): StoredValue {
-    this.valCache ??= new Array<StoredValue | undefined>(this.index!.length);
+    this.valCache ??= new Array<StoredValue | undefined>(this.offs!.length);
     let v = this.valCache[i];
     if (v === undefined) {
-      const src = this.index!.buf;
-      const off = this.index!.offs[i]!;
-      const keyLen = src[off]! | (src[off + 1]! << 8);
-      v = valueAt(src, this.view!, off + 2 + keyLen);
+      const off = this.offs![i]!;
+      const keyLen = this.src![off]! | (this.src![off + 1]! << 8);
+      v = valueAt(this.src!, off + 2 + keyLen);
       this.valCache[i] = v;
     }
     return v;
   }
 
-  /**
-   * Builds the keys/vals arrays from the page buffer (once). The index stays: the entries are
-   * the same until a setter replaces them.
-   */
+  /** Builds the keys/vals arrays from the packed form (once). */
   private unpack(): void {
-    const { buf: src, offs } = this.index!;
+    const offs = this.offs!;
+    const src = this.src!;
     const keys = new Array<Uint8Array>(offs.length);
     const vals = new Array<StoredValue>(offs.length);
     for (let i = 0; i < offs.length; i++) {
@@ -219,7 +451,8 @@ export class LeafNode {
     }
     this.k = keys;
     this.v = vals;
-    this.view = null;
+    this.src = null;
+    this.offs = null;
     this.valCache = null;
   }
 }

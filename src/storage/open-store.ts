@@ -14,9 +14,10 @@ import type { EncryptionKeys } from './crypto/kdf.js';
 import { storeCipher } from './crypto/seal.js';
 import type { FileSystem, StorageFile } from './file.js';
 import {
-  encodeHeader, encryptionParamBytes, headerFlagEncrypted, headerFlagMvcc, headerSlotOffsets,
-  readHeader,
+  encodeHeader, encryptionParamBytes, hasPageVersions, headerFlagEncrypted, headerFlagMvcc,
+  headerFlagPageVersions, headerSlotOffsets, readHeader, verifyHeaderMac,
 } from './header.js';
+import { emptyVersionRoot } from './page-versions.js';
 import type { FileHeader } from './header.js';
 import { PageCache } from './page-cache.js';
 import { PageStore } from './page-store.js';
@@ -39,16 +40,19 @@ export async function openStore(path: string, options?: StoreOptions): Promise<S
     }
     const primary = o.fs.open(path);
     files.push(primary);
-    const { header, slot } = readHeader(readPage0(primary), path);
+    const page0 = readPage0(primary);
+    const { header, slot } = readHeader(page0, path);
     // Before any page or log frame is read: a wrong key fails here, deterministically.
     const keys = await unlockEncryption(header, o.credentials, path, created);
+    if (hasPageVersions(header)) verifyHeaderMac(page0, slot, keys!.subkey('header'), path);
     const cipher = keys === null ? null : storeCipher(keys, header);
     const walFile = o.fs.open(`${path}-wal`, { create: true });
     files.push(walFile);
     const recovered = recoverWal(walFile, header, walFile.path, cipher?.wal ?? null);
     const usable = header.pageSize - header.reserveBytes;
     const cache = new PageCache(cachePages(o.cacheBytes, header.pageSize));
-    const pages = new PageStore(primary, walFile, cache, header.pageSize, usable, cipher);
+    const pages = new PageStore(primary, walFile, cache, header.pageSize, usable, cipher,
+      header.commitSeq);
     const store = new Store({ path, fs: o.fs, primary, walFile, header, headerSlot: slot,
       options: o, pages, cipher }, recovered);
     await store.finishOpen(recovered);
@@ -103,9 +107,10 @@ async function createDatabase(
   let keys: EncryptionKeys | null = null;
   if (o.credentials !== null) {
     const enc = await newEncryption(o.credentials, header.fileId, path);
-    header.flags |= headerFlagEncrypted;
+    header.flags |= headerFlagEncrypted | headerFlagPageVersions;
     header.reserveBytes = encryptionReserveBytes;
     header.encryption = enc.area;
+    header.pageCount = 2; // page 1: the root of the page-version map
     keys = enc.keys;
   }
   const dir = dirname(path);
@@ -117,8 +122,9 @@ async function createDatabase(
   const tmp = fs.open(tmpPath, { create: true });
   try {
     const page0 = new Uint8Array(o.pageSize);
-    page0.set(encodeHeader(header), headerSlotOffsets[0]);
+    page0.set(encodeHeader(header, keys?.subkey('header') ?? null), headerSlotOffsets[0]);
     tmp.write(page0, 0);
+    if (keys !== null) tmp.write(emptyVersionRoot(header, keys, 0), o.pageSize);
     await tmp.sync();
   } finally {
     tmp.close();

@@ -66,6 +66,14 @@ export class PageCache {
     this.map.delete(key);
   }
 
+  /** Removes the entry under `key` and returns its node (no hit or miss is counted). */
+  take(key: number): PageNode | undefined {
+    const slot = this.map.get(key);
+    if (slot === undefined) return undefined;
+    this.map.delete(key);
+    return slot.node;
+  }
+
   /** Moves an entry to a new key (a WAL page that a checkpoint copied into the primary). */
   rekey(from: number, to: number): void {
     const slot = this.map.get(from);

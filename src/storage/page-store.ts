@@ -12,14 +12,21 @@
  * pageSize bytes) and WAL page frames carry sealed payloads; both are opened, tag first, before
  * decoding. The checkpoint re-seals each image under the pages subkey with a fresh nonce. Plain
  * stores take the original code paths, untouched.
+ *
+ * Page versions (encrypted stores created since the map exists; page-versions.ts): a primary
+ * page is opened with the version the map records for it, looked up through the durable view;
+ * the checkpoint seals each image with the seq of the commit that logged it (`PageRef.seq`),
+ * which is the version the map records for it.
  */
 import { crc32 } from 'node:zlib';
 import { hexxlaError, ioError } from '../errors.js';
 import type { StoreCipher } from './crypto/seal.js';
 import type { StorageFile } from './file.js';
-import { decodePage } from './page.js';
+import { decodePage, pageTypeLeaf } from './page.js';
 import type { PageNode } from './page.js';
 import { PageCache, walCacheKey } from './page-cache.js';
+import { lookupVersion, versionGeometry } from './page-versions.js';
+import type { VersionGeometry } from './page-versions.js';
 import { decodeFrameHeader, frameHeaderBytes, frameMagicPage } from './wal/wal-format.js';
 
 export interface PageRef {
@@ -30,6 +37,8 @@ export interface PageRef {
   readonly length: number;
   /** The node while its commit is not durable yet; null afterwards (read via cache or file). */
   node: PageNode | null;
+  /** Seq of the commit that logged this image: the page's version. */
+  readonly seq: number;
 }
 
 export class PageStore {
@@ -37,6 +46,10 @@ export class PageStore {
   latest = new Map<number, PageRef>();
   private frameIdNext = 0;
   pageReads = 0;
+  /** Fan-outs of the page-version map; null when the file has none. */
+  private readonly versions: VersionGeometry | null;
+  /** Version of the map's root in the primary: the commit seq of the last checkpoint. */
+  private primarySeq: number;
 
   constructor(
     private readonly primary: StorageFile,
@@ -45,29 +58,42 @@ export class PageStore {
     private readonly pageSize: number,
     private readonly usable: number,
     private readonly cipher: StoreCipher | null = null,
-  ) {}
+    primarySeq = 0n,
+  ) {
+    this.versions = cipher?.pages.versioned === true ? versionGeometry(usable) : null;
+    this.primarySeq = Number(primarySeq);
+  }
 
   nextFrameId(): number {
     return this.frameIdNext++;
   }
 
-  readDurable(pageNo: number): PageNode {
-    return this.load(pageNo, this.durable.get(pageNo));
+  /** `version`: the version a page-version node was sealed with (its parent's entry). */
+  readDurable(pageNo: number, version?: number): PageNode {
+    return this.load(pageNo, this.durable.get(pageNo), version);
   }
 
-  readLatest(pageNo: number): PageNode {
-    return this.load(pageNo, this.latest.get(pageNo));
+  readLatest(pageNo: number, version?: number): PageNode {
+    return this.load(pageNo, this.latest.get(pageNo), version);
   }
 
-  private load(pageNo: number, ref: PageRef | undefined): PageNode {
+  /** `version`: the version a primary page must have, when the caller knows it. */
+  private load(pageNo: number, ref: PageRef | undefined, version?: number): PageNode {
     if (ref !== undefined && ref.node !== null) return ref.node;
     const key = ref === undefined ? pageNo : walCacheKey(ref.frameId);
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
     const node = this.cipher === null ? this.readPlain(pageNo, ref)
-      : this.readSealed(pageNo, ref, this.cipher);
+      : this.readSealed(pageNo, ref, this.cipher, version);
     this.cache.set(key, node);
     return node;
+  }
+
+  /** The version primary page `pageNo` was sealed with (0 when the file has no map). */
+  private expectedVersion(pageNo: number): number {
+    if (this.versions === null) return 0;
+    return lookupVersion(this.versions, pageNo, this.primarySeq,
+      (p, v) => this.load(p, this.durable.get(p), v), this.primary.path);
   }
 
   private readPlain(pageNo: number, ref: PageRef | undefined): PageNode {
@@ -90,7 +116,9 @@ export class PageStore {
   }
 
   /** Reads a sealed image (primary page, or WAL frame header + payload) and opens it. */
-  private readSealed(pageNo: number, ref: PageRef | undefined, cipher: StoreCipher): PageNode {
+  private readSealed(
+    pageNo: number, ref: PageRef | undefined, cipher: StoreCipher, version?: number,
+  ): PageNode {
     const file = ref === undefined ? this.primary : this.wal;
     const position = ref === undefined ? pageNo * this.pageSize : ref.offset;
     const buf = new Uint8Array(ref === undefined ? this.pageSize : frameHeaderBytes + ref.length);
@@ -105,7 +133,8 @@ export class PageStore {
       throw hexxlaError('CorruptDatabase', `page ${pageNo} lies beyond the end of the file`,
         { path: file.path, page: pageNo });
     }
-    const plain = ref === undefined ? cipher.pages.open(buf, pageNo)
+    const plain = ref === undefined
+      ? cipher.pages.open(buf, pageNo, version ?? this.expectedVersion(pageNo))
       : this.openFrame(buf, pageNo, cipher);
     if (plain === null) throw tagFailure(file.path, pageNo, 'image');
     return decodePage(plain, pageNo, this.usable, file.path);
@@ -125,8 +154,9 @@ export class PageStore {
   }
 
   /** Registers the durable image of a page recovered from the log. */
-  addRecovered(pageNo: number, offset: number, length: number): void {
-    const ref: PageRef = { pageNo, frameId: this.nextFrameId(), offset, length, node: null };
+  addRecovered(pageNo: number, offset: number, length: number, seq: bigint): void {
+    const ref: PageRef = { pageNo, frameId: this.nextFrameId(), offset, length, node: null,
+      seq: Number(seq) };
     this.durable.set(pageNo, ref);
     this.latest.set(pageNo, ref);
   }
@@ -134,6 +164,12 @@ export class PageStore {
   /** A commit's images became durable: readers may see them now. */
   markDurable(refs: PageRef[]): void {
     for (const ref of refs) {
+      // The image this one replaces can never be read again (views are synchronous and read the
+      // durable map): drop it from the cache, where it would only push out live pages, and
+      // recycle its buffer.
+      const prev = this.durable.get(ref.pageNo);
+      const dead = this.cache.take(prev === undefined ? ref.pageNo : walCacheKey(prev.frameId));
+      if (dead?.type === pageTypeLeaf) dead.release();
       this.durable.set(ref.pageNo, ref);
       if (ref.node !== null) this.cache.set(walCacheKey(ref.frameId), ref.node);
       ref.node = null;
@@ -178,13 +214,18 @@ export class PageStore {
         throw hexxlaError('CorruptDatabase', `log image of page ${ref.pageNo} is damaged`,
           { path: this.wal.path, page: ref.pageNo });
       }
-      this.primary.write(cipher.pages.seal(plain, ref.pageNo), ref.pageNo * this.pageSize);
+      this.primary.write(cipher.pages.seal(plain, ref.pageNo, ref.seq),
+        ref.pageNo * this.pageSize);
     }
     return refs.length;
   }
 
-  /** After the log reset: all images live in the primary now; keep their cached nodes. */
-  afterReset(): void {
+  /**
+   * After the log reset: all images live in the primary now, which holds the commit `seq`;
+   * keep their cached nodes.
+   */
+  afterReset(seq: bigint): void {
+    this.primarySeq = Number(seq);
     for (const ref of this.durable.values()) {
       this.cache.rekey(walCacheKey(ref.frameId), ref.pageNo);
     }

@@ -3,8 +3,8 @@
  *
  * Every page except page 0 (the file header) starts with a 16-byte header:
  *   0   u32 crc32 over bytes 4 .. usable (usable = pageSize - reserveBytes)
- *   4   u8  type       1 leaf, 2 branch, 3 overflow, 4 freelist trunk
- *   5   u8  flags      0 (reserved)
+ *   4   u8  type       1 leaf, 2 branch, 3 overflow, 4 freelist trunk, 5 page versions
+ *   5   u8  flags      0 (reserved); a page-version node's level (version-node.ts)
  *   6   u16 count      entries (leaf, branch), page numbers (freelist), 0 (overflow)
  *   8   u32 pageNo     the page's own number: a page written to the wrong place fails the check
  *   12  u32 next       overflow: next overflow page; freelist: next trunk; else 0
@@ -33,10 +33,14 @@ import { hexxlaError } from '../errors.js';
 import { pageHeaderBytes } from '../limits.js';
 import type { KeyIndex } from './key-index.js';
 import {
+  VersionNode, decodeVersionNode, encodeVersionBody, pageTypeVersions,
+} from './version-node.js';
+import {
   LeafNode, StoredValue, compareKeys, emptyBytes, scanLeaf, valueKindInline,
   valueKindInlineDeflate, valueKindOverflow, valueKindOverflowDeflate,
 } from './leaf-node.js';
 
+export { VersionNode, pageTypeVersions };
 export {
   LeafNode, StoredValue, emptyBytes, valueKindInline, valueKindInlineDeflate, valueKindOverflow,
   valueKindOverflowDeflate,
@@ -83,7 +87,7 @@ export class FreelistPage {
   ) {}
 }
 
-export type PageNode = LeafNode | BranchNode | OverflowPage | FreelistPage;
+export type PageNode = LeafNode | BranchNode | OverflowPage | FreelistPage | VersionNode;
 
 /** Encoded bytes of a stored value's part of a leaf entry (after the kind byte). */
 export function valuePartBytes(v: StoredValue): number {
@@ -132,7 +136,7 @@ export function encodePage(
   let end: number;
   switch (node.type) {
     case pageTypeLeaf:
-      end = encodeLeafBody(node, out, dv, base);
+      end = node.isPacked ? node.copyBodyTo(out, base) : encodeLeafBody(node, out, dv, base);
       break;
     case pageTypeBranch:
       end = encodeBranchBody(node, out, dv, base);
@@ -144,6 +148,9 @@ export function encodePage(
       break;
     case pageTypeFreelist:
       end = encodeFreelistBody(node, dv, base);
+      break;
+    case pageTypeVersions:
+      end = encodeVersionBody(node, dv, base);
       break;
   }
   if (end > base + usable) throw new RangeError(`page ${pageNo} overflows its ${usable} bytes`);
@@ -236,6 +243,8 @@ export function decodePage(
       for (let i = 0; i < count; i++) ids[i] = dv.getUint32(pageHeaderBytes + i * 4, true);
       return new FreelistPage(next, ids);
     }
+    case pageTypeVersions:
+      return decodeVersionNode(dv, usable, corrupt);
     default:
       return corrupt(`unknown page type ${dv.getUint8(4)}`);
   }

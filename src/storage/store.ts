@@ -28,12 +28,15 @@ import { txDirtyPagesMax, walRetainFactor } from '../limits.js';
 import type { EncryptionKeys } from './crypto/kdf.js';
 import type { StoreCipher } from './crypto/seal.js';
 import type { FileSystem, StorageFile } from './file.js';
+import { allocPageBytes } from './bytes.js';
 import { Freelist } from './freelist.js';
-import { encodeHeader, headerSlotOffsets } from './header.js';
+import { encodeHeader, hasPageVersions, headerSlotOffsets } from './header.js';
 import type { CommitState, FileHeader, FileIdentity } from './header.js';
-import { decodePage, encodePage, pageTypeBranch } from './page.js';
+import { decodePage, encodePage, pageTypeBranch, pageTypeLeaf } from './page.js';
 import type { PageNode } from './page.js';
 import { PageStore } from './page-store.js';
+import { stampVersions, versionGeometry } from './page-versions.js';
+import type { VersionGeometry } from './page-versions.js';
 import type { PageRef } from './page-store.js';
 import type { ResolvedStoreOptions, StoreOptions } from './store-options.js';
 import { StoreReadTx, StoreWriteTx } from './tx.js';
@@ -108,6 +111,10 @@ export class Store implements TxHost {
   /** Set by `retire`: the store on the files that replaced ours; calls are forwarded to it. */
   private successor: Store | null = null;
   private readonly leases = new LeaseTable(() => this.maybeCheckpoint());
+  /** Fan-outs of the page-version map of an encrypted file (null without one). */
+  private readonly versions: VersionGeometry | null;
+  /** Key of the header MAC (files with page versions), else null. */
+  private readonly headerKey: Uint8Array | null;
   /** End of the last durable commit's frames in the log (what a backup lease may copy). */
   private durableWalEnd = walFramesStart;
   /** The last background checkpoint failure (e.g. disk full), kept for operators. */
@@ -119,12 +126,14 @@ export class Store implements TxHost {
     this.identity = header;
     this.usable = header.pageSize - header.reserveBytes;
     this.inlineMax = inlineValueBytesMax(this.usable);
+    this.versions = hasPageVersions(header) ? versionGeometry(this.usable) : null;
+    this.headerKey = this.versions === null ? null : parts.cipher!.keys.subkey('header');
     this.pages = parts.pages;
     this.primary = parts.primary;
     this.headerSlot = parts.headerSlot;
     this.headerSeq = header.headerSeq;
     for (const [pageNo, f] of recovered.pageOffsets) {
-      this.pages.addRecovered(pageNo, f.offset, f.length);
+      this.pages.addRecovered(pageNo, f.offset, f.length, f.seq);
     }
     this.durableState = commitStateOf(recovered.lastState ?? header);
     this.latestState = this.durableState;
@@ -162,12 +171,12 @@ export class Store implements TxHost {
     return Freelist.load((p) => this.pages.readDurable(p), s.freelistHead, s.freelistCount);
   }
 
-  readDurable(pageNo: number): PageNode {
-    return this.pages.readDurable(pageNo);
+  readDurable(pageNo: number, version?: number): PageNode {
+    return this.pages.readDurable(pageNo, version);
   }
 
-  readLatest(pageNo: number): PageNode {
-    return this.pages.readLatest(pageNo);
+  readLatest(pageNo: number, version?: number): PageNode {
+    return this.pages.readLatest(pageNo, version);
   }
 
   get pageSize(): number {
@@ -265,6 +274,11 @@ export class Store implements TxHost {
     let built: ReturnType<WalWriter['build']>;
     try {
       if (tx.freelistTouched) this.freelist.persist(tx);
+      // Last: versions cover every page this commit writes, the freelist's included.
+      if (this.versions !== null) {
+        const prev = Number(this.latestState.commitSeq);
+        stampVersions(tx, this.versions, prev + 1, prev, this.path);
+      }
       if (tx.dirty.size > txDirtyPagesMax) {
         throw hexxlaError('InvalidArgument', `transaction dirties ${tx.dirty.size} pages; the ` +
           `limit is ${txDirtyPagesMax}`, { path: this.path, limit: txDirtyPagesMax });
@@ -273,8 +287,7 @@ export class Store implements TxHost {
       // Committed branch pages are kept in the form decoding gives (keys in one page buffer), not
       // the writer's objects, whose keys are scattered over many small arrays: reads after a
       // bulk load were ~2.5x slower than after a reopen (120k vs 300k/s); re-decoding branches
-      // recovers most of it (~215k/s). Leaves are left alone: re-packing them too reached ~250k/s
-      // but cost W1 ~30% (the next write to a leaf must unpack it again).
+      // recovers most of it (~215k/s). Leaves stay packed through writes (see compactNode).
       const nodes = new Map<number, PageNode>();
       const images = [...tx.dirty].map(([pageNo, node]) => ({
         pageNo, encode: (out: Uint8Array, dv: DataView, base: number) => {
@@ -283,9 +296,10 @@ export class Store implements TxHost {
           return used;
         } }));
       built = this.wal.build(images, state);
+      const seq = Number(state.commitSeq);
       refs = images.map((img, i) => ({ pageNo: img.pageNo, frameId: this.pages.nextFrameId(),
         offset: built.pageOffsets[i]!, length: built.pageLengths[i]!,
-        node: nodes.get(img.pageNo)! }));
+        node: nodes.get(img.pageNo)!, seq }));
     } catch (err) {
       this.freelist.rollback();
       if (!(err instanceof Error && 'code' in err)) this.poison(fatal(err, this.path));
@@ -303,8 +317,16 @@ export class Store implements TxHost {
 
   /** The node to keep for a page just encoded as `encoded` (its used prefix); see commit(). */
   private compactNode(node: PageNode, pageNo: number, encoded: Uint8Array): PageNode {
+    if (node.type === pageTypeLeaf) {
+      // Leaves are kept packed too: writes change packed leaves in place (LeafNode.putPacked),
+      // so only leaves that went through the array form (deletes, merges) are re-packed here.
+      if (node.isPacked) return node;
+      const image = allocPageBytes(this.pageSize);
+      image.set(encoded);
+      return node.repack(image);
+    }
     if (node.type !== pageTypeBranch) return node;
-    const buf = new Uint8Array(this.pageSize);
+    const buf = allocPageBytes(this.pageSize);
     buf.set(encoded);
     return decodePage(buf, pageNo, this.usable, this.path);
   }
@@ -399,7 +421,7 @@ export class Store implements TxHost {
     const header: FileHeader = { ...this.identity, ...state, headerSeq: this.headerSeq + 1n };
     try {
       failpoint('checkpoint-before-header');
-      this.primary.write(encodeHeader(header), headerSlotOffsets[slot]!);
+      this.primary.write(encodeHeader(header, this.headerKey), headerSlotOffsets[slot]!);
     } catch (err) {
       throw ioError('header write', this.path, err);
     }
@@ -437,7 +459,7 @@ export class Store implements TxHost {
       throw this.poisonedBy;
     }
     this.durableWalEnd = walFramesStart;
-    this.pages.afterReset();
+    this.pages.afterReset(this.durableState.commitSeq);
   }
 
   /**

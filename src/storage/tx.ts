@@ -12,10 +12,11 @@ import { Cursor } from './btree/cursor.js';
 import { treeDelete, treePut } from './btree/modify.js';
 import { lookup, lookupFrozen } from './btree/search.js';
 import type { TreeReader, TreeWriter } from './btree/tree-access.js';
-import { freeValue, loadValue, storeValue } from './btree/values.js';
+import { freeValue, loadValue, storeValueBorrowed } from './btree/values.js';
 import type { Freelist } from './freelist.js';
 import {
   FreelistPage, OverflowPage, compareBytes, pageTypeBranch, pageTypeLeaf, pageTypeOverflow,
+  pageTypeVersions,
 } from './page.js';
 import type { PageNode } from './page.js';
 import { pageCountMax } from '../limits.js';
@@ -38,8 +39,9 @@ export type Entry = [key: Uint8Array, value: Uint8Array];
 export interface TxHost {
   readonly usable: number;
   readonly inlineMax: number;
-  readDurable(pageNo: number): PageNode;
-  readLatest(pageNo: number): PageNode;
+  /** `version`: what a page-version node must have been sealed with (its parent's entry). */
+  readDurable(pageNo: number, version?: number): PageNode;
+  readLatest(pageNo: number, version?: number): PageNode;
   readonly freelist: Freelist;
   readonly path: string;
 }
@@ -130,6 +132,12 @@ export class StoreReadTx extends BaseTx {
     return this.host.readDurable(pageNo);
   }
 
+  /** Page-version node `pageNo`, which its parent says was written at `version`. */
+  readVersionNode(pageNo: number, version: number): PageNode {
+    this.assertOpen();
+    return this.host.readDurable(pageNo, version);
+  }
+
   // Durable pages never change (writers clone them), so lookups may index them (lookupFrozen).
   override get(key: Uint8Array): Uint8Array | undefined {
     this.assertOpen();
@@ -162,6 +170,15 @@ export class StoreWriteTx extends BaseTx implements TreeWriter {
     const mine = this.dirty.get(pageNo);
     if (mine !== undefined) return mine;
     const node = cloneNode(this.host.readLatest(pageNo));
+    this.dirty.set(pageNo, node);
+    return node;
+  }
+
+  /** The writable copy of page-version node `pageNo` (see page-versions.ts stampVersions). */
+  writeVersionNode(pageNo: number, version: number): PageNode {
+    const mine = this.dirty.get(pageNo);
+    if (mine !== undefined) return mine;
+    const node = cloneNode(this.host.readLatest(pageNo, version));
     this.dirty.set(pageNo, node);
     return node;
   }
@@ -203,7 +220,7 @@ export class StoreWriteTx extends BaseTx implements TreeWriter {
    */
   putOwnedKey(key: Uint8Array, value: Uint8Array): void {
     this.assertOpen();
-    const stored = storeValue(this, value, this.host.inlineMax);
+    const stored = storeValueBorrowed(this, value, this.host.inlineMax);
     const old = treePut(this, key, stored);
     if (old !== undefined) freeValue(this, old);
     this.state.rootPage = this.rootPage;
@@ -225,6 +242,7 @@ function cloneNode(node: PageNode): PageNode {
   switch (node.type) {
     case pageTypeLeaf:
     case pageTypeBranch:
+    case pageTypeVersions:
       return node.clone();
     case pageTypeOverflow:
       return new OverflowPage(node.next, node.data);

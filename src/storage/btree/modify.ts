@@ -18,6 +18,8 @@ import {
 } from '../page.js';
 import type { StoredValue } from '../page.js';
 import { lowerBound, treeCorrupt, upperBound } from './search.js';
+import { ownValue } from './values.js';
+import { copyBytes } from '../bytes.js';
 import type { TreeWriter } from './tree-access.js';
 
 interface PathStep {
@@ -42,14 +44,27 @@ function descend(t: TreeWriter, key: Uint8Array): { path: PathStep[]; leafNo: nu
   }
 }
 
-/** Inserts or replaces `key`; returns the replaced value (so its overflow pages can be freed). */
+/**
+ * Inserts or replaces `key`; returns the replaced value (so its overflow pages can be freed).
+ * `val`'s inline bytes may be borrowed (storeValueBorrowed): they are copied here.
+ */
 export function treePut(t: TreeWriter, key: Uint8Array, val: StoredValue): StoredValue | undefined {
   if (t.rootPage === 0) {
+    val = ownValue(val);
     t.rootPage = t.create(new LeafNode([key], [val], pageHeaderBytes + leafEntryBytes(key, val)));
     return undefined;
   }
   const { path, leafNo } = descend(t, key);
   const leaf = t.write(leafNo) as LeafNode;
+  if (leaf.isPacked) {
+    // Common case: the entry fits, so the page bytes change in place (no arrays, no re-encode).
+    const replaced = leaf.putPacked(key, val, t.usable);
+    if (replaced !== null) return replaced;
+    // Full: split the bytes (no unpacking), then put again into the half that now has room.
+    splitPackedLeaf(t, path, leafNo, leaf, key);
+    return treePut(t, key, val);
+  }
+  val = ownValue(val);
   const i = lowerBound(leaf.keys, key);
   let old: StoredValue | undefined;
   if (i < leaf.keys.length && compareBytes(leaf.keys[i]!, key) === 0) {
@@ -87,6 +102,25 @@ function midpoint(sizes: number[], lo: number, hi: number): number {
     if (acc >= total / 2) return Math.min(Math.max(i + 1, lo), hi);
   }
   return hi;
+}
+
+/**
+ * Splits a full packed leaf before `key` goes in, with splitLeaf's policy: an entry that would be
+ * appended at the end goes alone to a new right page (sequential loads leave full pages), one
+ * prepended at the start alone to the left, any other cut is at the byte midpoint. Every entry is
+ * at most a quarter page, so the half that receives `key` has room for it afterwards.
+ */
+function splitPackedLeaf(
+  t: TreeWriter, path: PathStep[], leafNo: number, leaf: LeafNode, key: Uint8Array,
+): void {
+  const n = leaf.packedCount;
+  const at = leaf.packedSearch(key);
+  const found = (at & 1) === 1;
+  const i = at >>> 1;
+  const cut = !found && i === n ? n : !found && i === 0 ? 0 : leaf.packedMidpoint();
+  const right = leaf.splitPacked(cut);
+  const sep = cut === n ? copyBytes(key) : right.packedKey(0);
+  insertIntoParent(t, path, leafNo, sep, t.create(right));
 }
 
 function splitLeaf(t: TreeWriter, path: PathStep[], leafNo: number, leaf: LeafNode, at: number) {

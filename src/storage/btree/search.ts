@@ -56,15 +56,15 @@ export function lookup(t: TreeReader, key: Uint8Array): StoredValue | undefined 
 
 /**
  * `lookup` for a read-only view, whose pages are all committed and never change again: searches
- * each branch and leaf through a KeyIndex (keys in one buffer) built on first use, instead of
- * the arrays of small key objects that nodes written by this process hold.
+ * each branch through a KeyIndex (its keys copied into one buffer) built on first use, instead
+ * of its array of small key objects; leaves (packed once committed) search their page buffer.
  */
 export function lookupFrozen(t: TreeReader, key: Uint8Array): StoredValue | undefined {
   let pageNo = t.rootPage;
   if (pageNo === 0) return undefined;
   for (let depth = 0; depth < treeDepthMax; depth++) {
     const node = t.read(pageNo);
-    if (node.type === pageTypeLeaf) return node.findFrozen(key);
+    if (node.type === pageTypeLeaf) return node.find(key);
     if (node.type !== pageTypeBranch) throw treeCorrupt(`page ${pageNo} is not a tree page`);
     node.index ??= KeyIndex.of(node.keys);
     pageNo = node.children[node.index.upperBound(key)]!;

@@ -6,7 +6,7 @@
 import { hexxlaError } from '../../errors.js';
 import { compressBytesMin, pageFanoutMin, pageHeaderBytes, treeKeyBytesMax } from '../../limits.js';
 import { copyBytes } from '../bytes.js';
-import { compressValue, decompressValue } from '../compress.js';
+import { compressValueScratch, decompressValue } from '../compress.js';
 import {
   OverflowPage, StoredValue, emptyBytes, overflowCapacity, pageTypeOverflow, valueKindInline,
   valueKindInlineDeflate, valueKindOverflow, valueKindOverflowDeflate,
@@ -21,25 +21,39 @@ export function inlineValueBytesMax(usable: number): number {
 
 /** Encodes `raw` for storage, writing overflow pages through `t` when needed. Copies `raw`. */
 export function storeValue(t: TreeWriter, raw: Uint8Array, inlineMax: number): StoredValue {
+  return ownValue(storeValueBorrowed(t, raw, inlineMax));
+}
+
+/**
+ * storeValue without copying: an inline value's `data` may be `raw` itself or the compressor's
+ * scratch output (valid until the next compress call). The caller copies it at once: treePut
+ * writes it into a packed page or takes an `ownValue` copy. Every committed leaf is packed, so a
+ * decompressed `memo` attached here would be dropped at commit: none is kept.
+ */
+export function storeValueBorrowed(t: TreeWriter, raw: Uint8Array, inlineMax: number,
+): StoredValue {
   let data = raw;
   let deflated = false;
   if (raw.length >= compressBytesMin) {
-    const packed = compressValue(raw);
+    const packed = compressValueScratch(raw);
     if (packed !== null) {
       data = packed;
       deflated = true;
     }
   }
   if (data.length <= inlineMax) {
-    const copy = copyBytes(raw);
     const kind = deflated ? valueKindInlineDeflate : valueKindInline;
-    const v = new StoredValue(kind, deflated ? data : copy, raw.length, data.length, 0);
-    v.memo = copy;
-    return v;
+    return new StoredValue(kind, data, raw.length, data.length, 0);
   }
   const firstPage = writeOverflow(t, data);
   const kind = deflated ? valueKindOverflowDeflate : valueKindOverflow;
   return new StoredValue(kind, emptyBytes, raw.length, data.length, firstPage);
+}
+
+/** `v` with inline bytes of its own (see storeValueBorrowed). */
+export function ownValue(v: StoredValue): StoredValue {
+  if (v.data.length === 0) return v;
+  return new StoredValue(v.kind, copyBytes(v.data), v.rawLen, v.storedLen, v.firstPage);
 }
 
 function writeOverflow(t: TreeWriter, data: Uint8Array): number {

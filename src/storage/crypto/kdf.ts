@@ -44,7 +44,7 @@ export interface EncryptionParams {
 }
 
 /** What subkeys exist; each is a separate HKDF output. */
-export type SubkeyPurpose = 'pages' | 'wal' | 'changelog' | 'verifier';
+export type SubkeyPurpose = 'pages' | 'wal' | 'changelog' | 'verifier' | 'header';
 
 /**
  * The unlocked master key of one database (with its salt). Holds the secret in a private field;

@@ -24,7 +24,12 @@ import { failpoint } from '../../failpoints.js';
 import { rotateBatchPagesDefault, rotateBatchPagesMax } from '../../limits.js';
 import { nodeFileSystem } from '../file.js';
 import type { FileSystem, StorageFile } from '../file.js';
-import { encodeHeader, headerSlotOffsets, readHeader } from '../header.js';
+import {
+  encodeHeader, hasPageVersions, headerSlotOffsets, readHeader, verifyHeaderMac,
+} from '../header.js';
+import { decodePage, pageTypeFreelist } from '../page.js';
+import type { PageNode } from '../page.js';
+import { versionGeometry, versionTable } from '../page-versions.js';
 import type { FileHeader } from '../header.js';
 import { recoverWal } from '../wal/recovery.js';
 import { resolveCredentials } from './credentials.js';
@@ -68,6 +73,10 @@ export interface RotateEncryptionResult {
 interface Source {
   header: FileHeader;
   oldCipher: StoreCipher;
+  /** Version of every page (a file with page versions), kept by the re-sealed pages. */
+  versions: Float64Array | null;
+  /** The free page ids (the freelist chain from the header). */
+  free: Set<number>;
 }
 
 /**
@@ -147,13 +156,14 @@ async function readSource(
 ): Promise<Source> {
   const page0 = new Uint8Array(4096);
   primary.read(page0, 0);
-  const { header } = readHeader(page0, path);
+  const { header, slot } = readHeader(page0, path);
   if (!isEncrypted(header)) {
     throw hexxlaError('InvalidArgument', 'the database is not encrypted: rotation re-encrypts ' +
       'an encrypted database (encrypt a plain one by compacting it into an encrypted copy)',
       { path });
   }
   const keys = await unlockEncryption(header, creds, path);
+  if (hasPageVersions(header)) verifyHeaderMac(page0, slot, keys!.subkey('header'), path);
   const oldCipher = storeCipher(keys!, header);
   const walPath = `${path}-wal`;
   if (fs.exists(walPath)) {
@@ -167,7 +177,45 @@ async function readSource(
       wal.close();
     }
   }
-  return { header, oldCipher };
+  const versions = !hasPageVersions(header) ? null
+    : versionTable(versionGeometry(header.pageSize - header.reserveBytes), header.pageCount,
+      Number(header.commitSeq), (pageNo, version) => readSealedPage(primary, header, oldCipher,
+        pageNo, version), path);
+  const free = freePages(header, (pageNo) =>
+    readSealedPage(primary, header, oldCipher, pageNo, versions?.[pageNo] ?? 0), path);
+  return { header, oldCipher, versions, free };
+}
+
+/** The ids the freelist chain holds (CorruptDatabase when a trunk is not one). */
+function freePages(
+  header: FileHeader, read: (pageNo: number) => PageNode, path: string,
+): Set<number> {
+  const free = new Set<number>();
+  // At most pageCount trunks: a cycle in a damaged chain must not loop forever.
+  for (let trunk = header.freelistHead, n = 0; trunk !== 0; n++) {
+    const node = read(trunk);
+    if (node.type !== pageTypeFreelist || n >= header.pageCount) {
+      throw hexxlaError('CorruptDatabase', `page ${trunk} is not a freelist trunk; nothing was ` +
+        'rotated', { path, page: trunk });
+    }
+    for (const id of node.ids) free.add(id);
+    trunk = node.next;
+  }
+  return free;
+}
+
+/** Page `pageNo` of the primary, opened with `version` and decoded (version-map walks). */
+function readSealedPage(
+  primary: StorageFile, header: FileHeader, cipher: StoreCipher, pageNo: number, version: number,
+): PageNode {
+  const buf = new Uint8Array(header.pageSize);
+  const n = primary.read(buf, pageNo * header.pageSize);
+  const plain = n < buf.length ? null : cipher.pages.open(buf, pageNo, version);
+  if (plain === null) {
+    throw hexxlaError('CorruptDatabase', `page ${pageNo} fails its authentication tag; ` +
+      'nothing was rotated', { path: primary.path, page: pageNo });
+  }
+  return decodePage(plain, pageNo, header.pageSize - header.reserveBytes, primary.path);
 }
 
 interface WriteOptions {
@@ -192,14 +240,15 @@ async function writeRotated(
       checkAborted(o.signal, tmpPath);
       const count = Math.min(o.batchSize, header.pageCount - first);
       reencryptBatch(primary, tmp, { first, count, pageSize: header.pageSize },
-        src.oldCipher, newCipher);
+        src, newCipher);
       o.onProgress?.({ pagesDone: first + count - 1, pagesTotal });
       // Long rotations run in bounded steps: let the event loop serve others in between.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     checkAborted(o.signal, tmpPath);
     const page0 = new Uint8Array(header.pageSize);
-    page0.set(encodeHeader(target), headerSlotOffsets[0]);
+    page0.set(encodeHeader(target, hasPageVersions(target) ? enc.keys.subkey('header') : null),
+      headerSlotOffsets[0]);
     tmp.write(page0, 0);
     failpoint('rotate-before-sync');
     await tmp.sync();
@@ -213,7 +262,7 @@ async function writeRotated(
 /** Re-seals pages [first, first + count) from `source` into `target` at the same offsets. */
 function reencryptBatch(
   source: StorageFile, target: StorageFile, r: { first: number; count: number; pageSize: number },
-  oldCipher: StoreCipher, newCipher: StoreCipher,
+  src: Source, newCipher: StoreCipher,
 ): void {
   const buf = new Uint8Array(r.count * r.pageSize);
   const n = source.read(buf, r.first * r.pageSize);
@@ -224,12 +273,17 @@ function reencryptBatch(
   for (let i = 0; i < r.count; i++) {
     const pageNo = r.first + i;
     const at = i * r.pageSize;
-    const plain = oldCipher.pages.open(buf.subarray(at, at + r.pageSize), pageNo);
+    const version = src.versions?.[pageNo] ?? 0;
+    const sealed = buf.subarray(at, at + r.pageSize);
+    // A free page allocated and freed by the same commit was never written: the checkpoint
+    // extended the file with zeros there. Nothing reads it; it stays zero.
+    if (src.free.has(pageNo) && sealed.every((b) => b === 0)) continue;
+    const plain = src.oldCipher.pages.open(sealed, pageNo, version);
     if (plain === null) {
       throw hexxlaError('CorruptDatabase', `page ${pageNo} fails its authentication tag; ` +
         'nothing was rotated', { path: source.path, page: pageNo });
     }
-    buf.set(newCipher.pages.seal(plain, pageNo), at);
+    buf.set(newCipher.pages.seal(plain, pageNo, version), at);
     plain.fill(0); // do not leave plaintext pages lying around longer than needed
   }
   target.write(buf, r.first * r.pageSize);

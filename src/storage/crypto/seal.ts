@@ -7,7 +7,9 @@
  *
  * Additional data binds each seal to where it belongs:
  * - primary page: "HXPG" ‖ fileId ‖ u32 formatVersion ‖ u32 pageSize ‖ u32 pageNo, so a page
- *   swapped with another, moved, or copied from another file fails its tag;
+ *   swapped with another, moved, or copied from another file fails its tag; in a file with page
+ *   versions (header flag bit 2) followed by u64 version, the seq of the commit that last wrote
+ *   the page, so an older image of the same page fails too (page-versions.ts);
  * - WAL frame: "HXWF" ‖ fileId ‖ u32 formatVersion ‖ u32 pageSize ‖ frame header bytes 0 … 23
  *   (magic, salts of the generation, frame index, page number or length, payload length), so a
  *   frame replayed at another index, into another generation or for another page fails too.
@@ -18,6 +20,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { FileIdentity } from '../header.js';
+import { hasPageVersions } from '../header.js';
 import { deriveSubkey } from './kdf.js';
 import type { EncryptionKeys } from './kdf.js';
 
@@ -99,8 +102,8 @@ export class Sealer {
   }
 }
 
-/** The identity fields every additional data starts with. */
-type AdIdentity = Pick<FileIdentity, 'fileId' | 'formatVersion' | 'pageSize'>;
+/** The identity fields every additional data starts with (and the flags: page versions). */
+type AdIdentity = Pick<FileIdentity, 'fileId' | 'formatVersion' | 'pageSize' | 'flags'>;
 
 function adPrefix(tag: string, id: AdIdentity, extra: number): Uint8Array {
   const ad = new Uint8Array(4 + 16 + 8 + extra);
@@ -118,25 +121,36 @@ export class PageCipher {
   private readonly ad: Uint8Array;
   private readonly adView: DataView;
 
+  /** Pages are sealed with their version (the file has a page-version map). */
+  readonly versioned: boolean;
+
   constructor(keys: EncryptionKeys, id: AdIdentity, readonly pageSize: number) {
     this.sealer = new Sealer(deriveSubkey(keys, 'pages'));
-    this.ad = adPrefix('HXPG', id, 4);
+    this.versioned = hasPageVersions(id);
+    this.ad = adPrefix('HXPG', id, this.versioned ? 12 : 4);
     this.adView = new DataView(this.ad.buffer);
   }
 
-  private adFor(pageNo: number): Uint8Array {
+  private adFor(pageNo: number, version: number): Uint8Array {
     this.adView.setUint32(28, pageNo, true);
+    if (this.versioned) {
+      this.adView.setUint32(32, version % 0x1_0000_0000, true);
+      this.adView.setUint32(36, Math.floor(version / 0x1_0000_0000), true);
+    }
     return this.ad;
   }
 
-  /** The on-disk image (pageSize bytes) of page `pageNo` whose usable area is `plain`. */
-  seal(plain: Uint8Array, pageNo: number): Uint8Array {
-    return this.sealer.seal(plain, this.adFor(pageNo));
+  /**
+   * The on-disk image (pageSize bytes) of page `pageNo` whose usable area is `plain`; `version`
+   * is the page's version (ignored by a file without page versions).
+   */
+  seal(plain: Uint8Array, pageNo: number, version = 0): Uint8Array {
+    return this.sealer.seal(plain, this.adFor(pageNo, version));
   }
 
   /** The usable area of the on-disk image `sealed` of page `pageNo`, or null (bad tag). */
-  open(sealed: Uint8Array, pageNo: number): Uint8Array | null {
-    return this.sealer.open(sealed, this.adFor(pageNo));
+  open(sealed: Uint8Array, pageNo: number, version = 0): Uint8Array | null {
+    return this.sealer.open(sealed, this.adFor(pageNo, version));
   }
 }
 

@@ -33,8 +33,11 @@ export interface RecoveredWal {
   header: WalHeader | null;
   /** Slot index of `header`. */
   slot: number;
-  /** Latest WAL frame (offset, logged length) of each page after the last complete commit. */
-  pageOffsets: Map<number, { offset: number; length: number }>;
+  /**
+   * Latest WAL frame (offset, logged length) of each page after the last complete commit, and
+   * the seq of the commit that logged it (the page's version).
+   */
+  pageOffsets: Map<number, { offset: number; length: number; seq: bigint }>;
   /** State of the last complete commit, or null when the log holds none. */
   lastState: CommitState | null;
   commits: number;
@@ -180,7 +183,7 @@ function scanFrames(log: LogReader, h: WalHeader, s: ScanState, out: RecoveredWa
         throw walCorrupt(log.path, `commit frame ${fh.frameIndex} does not match its page frames`);
       }
       for (const p of pending) {
-        out.pageOffsets.set(p.pageNo, { offset: p.offset, length: p.length });
+        out.pageOffsets.set(p.pageNo, { offset: p.offset, length: p.length, seq: c.commitSeq });
       }
       pending = [];
       out.lastState = c;
