@@ -1,7 +1,8 @@
 /**
- * Goal: the search index of committed pages (src/storage/key-index.ts, used by read-only views
- * through lookupFrozen and LeafNode.findFrozen) finds exactly what the key arrays hold, and a
- * node indexed by a reader never shows stale entries after later writes.
+ * Goal: the search index of committed branch pages (src/storage/key-index.ts, used by read-only
+ * views through lookupFrozen) finds exactly what the key arrays hold, a node indexed by a reader
+ * never shows stale entries after later writes, and recycling page buffers (LeafNode.release,
+ * releasePageBytes) never changes what an index finds.
  * Method: white-box for KeyIndex (it is internal: no public surface exposes it) against a sorted
  * array searched with compareBytes, on seeded random keys of 1…40 bytes with shared prefixes;
  * black-box for the read path through `open`, `view` and `update` on temporary databases
@@ -13,10 +14,16 @@
  *     probe, for present keys, absent keys, prefixes of keys and extensions of keys, with and
  *     without a long prefix shared by all keys of the index;
  *   - a view's get/has equal a Map model after every update, for present and absent keys, and
- *     a get inside an update sees that update's own writes.
+ *     a get inside an update sees that update's own writes;
+ *   - an index owns its bytes: built over keys that are views of a page buffer, it finds the same
+ *     after that buffer is released, handed out again and overwritten;
+ *   - reads in views after overwrites that recycle replaced leaf images (LeafNode.release is
+ *     seen to run) still equal the model, with the branch indexes built before the recycling.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { allocPageBytes, releasePageBytes } from '../../src/storage/bytes.js';
 import { KeyIndex } from '../../src/storage/key-index.js';
+import { LeafNode } from '../../src/storage/leaf-node.js';
 import { compareBytes } from '../../src/storage/page.js';
 import { Prng } from '../fault/prng.js';
 import { useTmpDb } from '../harness/tmp-db.js';
@@ -61,6 +68,25 @@ describe('KeyIndex', () => {
       }
     }
   });
+
+  it('owns its bytes: recycling the page buffer its keys were views of changes nothing', () => {
+    const keys = randomKeys(new Prng(12), 80);
+    const page = allocPageBytes(4096);
+    let p = 0;
+    const views = keys.map((k) => {
+      page.set(k, p);
+      p += k.length;
+      return page.subarray(p - k.length, p);
+    });
+    const index = KeyIndex.of(views);
+    expect(index.buf.buffer).not.toBe(page.buffer);
+    releasePageBytes(page);
+    const reused = allocPageBytes(4096);
+    expect(reused).toBe(page);
+    reused.fill(0xff);
+    keys.forEach((k, i) => expect(index.find(k)).toBe(i));
+    expect(index.upperBound(Uint8Array.of(0xff, 0xff))).toBe(keys.length);
+  });
 });
 
 describe('reads of pages written by this process', () => {
@@ -92,6 +118,33 @@ describe('reads of pages written by this process', () => {
           : want === undefined || compareBytes(got, want) !== 0);
       }));
       expect(wrong.length, `round ${round}`).toBe(0);
+    }
+  });
+});
+
+describe('reads while replaced leaf buffers are recycled', () => {
+  it('match the model after every overwrite, with branch indexes built before', async () => {
+    const release = vi.spyOn(LeafNode.prototype, 'release');
+    try {
+      const { db } = await dbs.open({ pageSize: 4096 });
+      const rand = new Prng(7);
+      const keys = randomKeys(rand, 3000);
+      const model = keys.map(() => rand.bytes(between(rand, 20, 120)));
+      await db.update((tx) => keys.forEach((k, i) => tx.put(k, model[i]!)));
+      const misses = (): number => db.view((tx) => keys.filter((k, i) => {
+        const got = tx.get(k);
+        return !tx.has(k) || got === undefined || compareBytes(got, model[i]!) !== 0;
+      }).length);
+      expect(misses()).toBe(0);
+      for (let round = 0; round < 200; round++) {
+        const i = between(rand, 0, keys.length - 1);
+        model[i] = rand.bytes(between(rand, 20, 120));
+        await db.update((tx) => tx.put(keys[i]!, model[i]!));
+        if (round % 20 === 19) expect(misses(), `round ${round}`).toBe(0);
+      }
+      expect(release).toHaveBeenCalled();
+    } finally {
+      release.mockRestore();
     }
   });
 });
