@@ -29,7 +29,7 @@ import { frameHeaderBytes } from '../../src/storage/wal/wal-format.js';
 import { MemoryFileSystem } from '../fault/memory-fs.js';
 import { useTmpDb } from '../harness/tmp-db.js';
 import {
-  contains, kdfCost, keyA, keyB, logFrames, openOutcome, primaryGeometry,
+  contains, kdfCost, keyA, keyB, logFrames, noise, openOutcome, primaryGeometry,
 } from './helpers.js';
 
 const enc = new TextEncoder();
@@ -41,15 +41,7 @@ function key(i: number): Uint8Array {
 
 /** A deterministic incompressible value (so DEFLATE cannot hide or reveal it). */
 function value(i: number, bytes = 120): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let x = (i * 2654435761) >>> 0 || 1;
-  for (let j = 0; j < bytes; j++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[j] = x & 0xff;
-  }
-  return out;
+  return noise(i, bytes);
 }
 
 async function fill(db: Database, from: number, to: number, bytes = 120): Promise<void> {

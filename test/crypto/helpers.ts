@@ -113,3 +113,6 @@ export function logSeals(image: Uint8Array): SealSighting[] {
 export function contains(hay: Uint8Array, needle: Uint8Array): boolean {
   return Buffer.from(hay.buffer, hay.byteOffset, hay.length).indexOf(Buffer.from(needle)) >= 0;
 }
+
+/** Incompressible bytes from a seed: values that DEFLATE cannot shrink to nothing. */
+export { seededBytes as noise } from '../fault/prng.js';

@@ -25,7 +25,7 @@ import {
 import type { CrashOptions, FaultyFileSystem } from '../fault/faulty-fs.js';
 import { MemoryFileSystem } from '../fault/memory-fs.js';
 import { forEachSyncBoundary } from '../fault/sync-boundaries.js';
-import { keyA } from './helpers.js';
+import { keyA, noise } from './helpers.js';
 
 const slow = process.env.HEXXLA_SLOW === '1';
 const seed = 4242;
@@ -35,18 +35,6 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const base: OpenOptions = { encryptionKey: keyA, maxValueBytes: 1 << 20 };
 const options: OpenOptions = { ...base, walCheckpointBytes: 64 * 1024 };
-
-function noise(i: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = ((i + 7) * 2654435761) >>> 0 || 1;
-  for (let j = 0; j < n; j++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[j] = x & 0xff;
-  }
-  return out;
-}
 
 /** The workload's keys (the big template values live under z/ and are not read). */
 function readModelState(tx: ReadTx): Map<string, Uint8Array> {
@@ -85,10 +73,10 @@ async function buildTemplate(): Promise<void> {
   fs.mkdirp(dir);
   const db = await open(dbPath, { fs, ...base });
   for (let i = 0; i < 62; i++) {
-    await db.update((tx) => tx.put(enc.encode(`z/${i}`), noise(i, 1 << 20)));
+    await db.update((tx) => tx.put(enc.encode(`z/${i}`), noise(i + 7, 1 << 20)));
   }
   const left = 16_384 - 6 - db.stats().pageCount;
-  await db.update((tx) => tx.put(enc.encode('z/last'), noise(99, left * 4000)));
+  await db.update((tx) => tx.put(enc.encode('z/last'), noise(99 + 7, left * 4000)));
   template.pageCount = db.stats().pageCount;
   await db.close();
   template.primary = new Uint8Array(fs.readFile(dbPath));

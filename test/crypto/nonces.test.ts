@@ -13,23 +13,10 @@
 import { describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
 import { MemoryFileSystem } from '../fault/memory-fs.js';
-import { keyA, logSeals, primarySeals } from './helpers.js';
+import { keyA, logSeals, noise, primarySeals } from './helpers.js';
 import type { SealSighting } from './helpers.js';
 
 const enc = new TextEncoder();
-
-/** Incompressible bytes from a seed (values must not shrink to nothing under DEFLATE). */
-function noise(seed: number, bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let j = 0; j < bytes; j++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[j] = x & 0xff;
-  }
-  return out;
-}
 
 describe('nonces', () => {
   it('never repeat across a long rewrite-heavy run', async () => {

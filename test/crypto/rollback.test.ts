@@ -25,7 +25,7 @@ import type { Database } from '../../src/index.js';
 import { decodeHeaderSlot, headerFlagPageVersions } from '../../src/storage/header.js';
 import { MemoryFileSystem } from '../fault/memory-fs.js';
 import { mulberry32 } from '../fault/prng.js';
-import { keyA, primaryGeometry } from './helpers.js';
+import { keyA, noise, primaryGeometry } from './helpers.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -35,15 +35,7 @@ function key(i: number): Uint8Array {
 }
 
 function value(i: number, round: number, bytes = 120): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let x = ((i + 1) * 2654435761 + round * 40503) >>> 0 || 1;
-  for (let j = 0; j < bytes; j++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[j] = x & 0xff;
-  }
-  return out;
+  return noise(i * 7919 + round, bytes);
 }
 
 type Contents = Map<string, string>;

@@ -65,3 +65,20 @@ export function seedFromEnv(fallback: number, name = 'HEXXLA_SEED'): number {
   if (!Number.isSafeInteger(seed)) throw new Error(`${name}=${raw} is not an integer seed`);
   return seed;
 }
+
+/**
+ * Deterministic bytes (xorshift32): `n` bytes seeded by `seed` (seed 0 acts as 1). Incompressible
+ * unless `text` (then letters a…f, which DEFLATE shrinks).
+ */
+export function seededBytes(seed: number, n: number, text = false): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = text ? 97 + (x % 6) : x & 0xff;
+  }
+  return out;
+}

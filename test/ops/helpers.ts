@@ -20,6 +20,9 @@ import type { Store } from '../../src/storage/store.js';
 import type { StoreOptions } from '../../src/storage/store-options.js';
 import type { CopySource } from '../../src/ops/compact.js';
 
+/** Deterministic bytes: `n` bytes seeded by `seed` (compressible when `text`). */
+export { seededBytes as bytesOf } from '../fault/prng.js';
+
 /** A fresh real directory under the OS temp dir; removed by `cleanup`. */
 export function tempDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `hexxla-ops-${tag}-`));
@@ -41,20 +44,6 @@ export function useTempDirs(): (tag: string) => string {
     dirs.push(d);
     return d;
   };
-}
-
-/** Deterministic bytes: `n` bytes seeded by `seed` (compressible when `text`). */
-export function bytesOf(seed: number, n: number, text = false): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = text ? 97 + (x % 6) : x & 0xff;
-  }
-  return out;
 }
 
 /** A store plus the CopySource view compaction takes (with a pin registry like Database's). */
