@@ -31,6 +31,7 @@
 import { crc32 } from 'node:zlib';
 import { hexxlaError } from '../errors.js';
 import { pageHeaderBytes } from '../limits.js';
+import type { KeyIndex } from './key-index.js';
 import {
   VersionNode, decodeVersionNode, encodeVersionBody, pageTypeVersions,
 } from './version-node.js';
@@ -57,6 +58,8 @@ export const pageTypeFreelist = 4;
 
 export class BranchNode {
   readonly type = pageTypeBranch;
+  /** Keys in one buffer for read-only searches, built on first use once committed (search.ts). */
+  index: KeyIndex | null = null;
   constructor(
     public keys: Uint8Array[],
     public children: number[],

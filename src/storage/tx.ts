@@ -10,7 +10,7 @@ import { copyBytes } from './bytes.js';
 import type { CommitState } from './header.js';
 import { Cursor } from './btree/cursor.js';
 import { treeDelete, treePut } from './btree/modify.js';
-import { lookup } from './btree/search.js';
+import { lookup, lookupFrozen } from './btree/search.js';
 import type { TreeReader, TreeWriter } from './btree/tree-access.js';
 import { freeValue, loadValue, storeValueBorrowed } from './btree/values.js';
 import type { Freelist } from './freelist.js';
@@ -136,6 +136,18 @@ export class StoreReadTx extends BaseTx {
   readVersionNode(pageNo: number, version: number): PageNode {
     this.assertOpen();
     return this.host.readDurable(pageNo, version);
+  }
+
+  // Durable pages never change (writers clone them), so lookups may index them (lookupFrozen).
+  override get(key: Uint8Array): Uint8Array | undefined {
+    this.assertOpen();
+    const v = lookupFrozen(this, key);
+    return v === undefined ? undefined : loadValue(this, v);
+  }
+
+  override has(key: Uint8Array): boolean {
+    this.assertOpen();
+    return lookupFrozen(this, key) !== undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import { hexxlaError } from '../../errors.js';
 import { treeDepthMax } from '../../limits.js';
 import { compareBytes, pageTypeBranch, pageTypeLeaf } from '../page.js';
 import type { LeafNode, StoredValue } from '../page.js';
+import { KeyIndex } from '../key-index.js';
 import type { TreeReader } from './tree-access.js';
 
 /** First index whose key is ≥ `key` (keys.length when none). */
@@ -51,4 +52,22 @@ export function treeCorrupt(what: string): Error {
 export function lookup(t: TreeReader, key: Uint8Array): StoredValue | undefined {
   const leaf = findLeaf(t, key);
   return leaf === null ? undefined : leaf.find(key);
+}
+
+/**
+ * `lookup` for a read-only view, whose pages are all committed and never change again: searches
+ * each branch through a KeyIndex (its keys copied into one buffer) built on first use, instead
+ * of its array of small key objects; leaves (packed once committed) search their page buffer.
+ */
+export function lookupFrozen(t: TreeReader, key: Uint8Array): StoredValue | undefined {
+  let pageNo = t.rootPage;
+  if (pageNo === 0) return undefined;
+  for (let depth = 0; depth < treeDepthMax; depth++) {
+    const node = t.read(pageNo);
+    if (node.type === pageTypeLeaf) return node.find(key);
+    if (node.type !== pageTypeBranch) throw treeCorrupt(`page ${pageNo} is not a tree page`);
+    node.index ??= KeyIndex.of(node.keys);
+    pageNo = node.children[node.index.upperBound(key)]!;
+  }
+  throw treeCorrupt('tree deeper than the depth limit: cycle in page links');
 }
