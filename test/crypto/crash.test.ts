@@ -13,11 +13,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
-import type { Database, OpenOptions } from '../../src/index.js';
+import type { OpenOptions } from '../../src/index.js';
 import { rotateEncryption } from '../../src/storage/crypto/index.js';
-import {
-  CommitDriver, applyCommit, lastCommit, modelPrefixes, readState, stateDiff,
-} from '../durability/commit-workload.js';
+import { CommitDriver, modelPrefixes } from '../durability/commit-workload.js';
+import { PrefixChecker } from '../durability/prefix-check.js';
 import type { CrashOptions, FaultyFileSystem } from '../fault/faulty-fs.js';
 import { forEachSyncBoundary } from '../fault/sync-boundaries.js';
 import { kdfCost, keyA, outcome } from './helpers.js';
@@ -28,14 +27,8 @@ const dbPath = `${dir}/enc.db`;
 const walCheckpointBytes = 64 * 1024;
 const prefixes = modelPrefixes(seed, 40);
 
-async function expectState(db: Database, name: string, min: number, max: number) {
-  const state = db.view(readState);
-  const k = lastCommit(state);
-  expect(k, `${name}: commits`).toBeGreaterThanOrEqual(min);
-  expect(k, `${name}: commits`).toBeLessThanOrEqual(max);
-  expect(stateDiff(state, prefixes[k]!), `${name}: state after ${k}`).toBeNull();
-  expect(db.check({ verifyValues: true }).errors, `${name}: check`).toEqual([]);
-  return k;
+function checker(options: OpenOptions): PrefixChecker {
+  return new PrefixChecker({ dbPath, options, seed, prefixes });
 }
 
 describe('power loss on an encrypted database', () => {
@@ -54,16 +47,9 @@ describe('power loss on an encrypted database', () => {
     await driver.group(db, 3);
     await db.close();
   };
-  const check = async (image: FaultyFileSystem, b: { index: number; when: string }) => {
-    const name = `${b.when} sync ${b.index}`;
-    const db = await open(dbPath, { fs: image, ...options });
-    const k = await expectState(db, name, run.driver.acked, run.driver.issued);
-    await db.update((tx) => applyCommit(tx, seed, k + 1));
-    await db.close();
-    const again = await open(dbPath, { fs: image, ...options });
-    await expectState(again, `${name} (+1, reopened)`, k + 1, k + 1);
-    await again.close();
-  };
+  const images = checker(options);
+  const check = (image: FaultyFileSystem, b: { index: number; when: string }) =>
+    images.checkImage(image, `${b.when} sync ${b.index}`, run.driver);
   const setup = (fs: FaultyFileSystem): void => {
     fs.mkdirp(dir);
     fs.flushAll();
@@ -108,7 +94,7 @@ describe('power loss during key rotation', () => {
           if (withOld !== 'ok') expect(withOld, name).toBe('EncryptionKeyMismatch');
           seen[withOld === 'ok' ? 'old' : 'new']++;
           const db = await open(dbPath, { fs: image, ...which });
-          await expectState(db, name, commits, commits);
+          checker(which).expectState(db, name, commits, commits);
           await db.close();
         },
       });

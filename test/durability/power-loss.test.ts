@@ -36,6 +36,7 @@ import {
   CommitDriver, applyCommit, lastCommit, modelPrefixes, readState, stateDiff,
 } from './commit-workload.js';
 import { copyImage, copyInto } from './fs-images.js';
+import { PrefixChecker } from './prefix-check.js';
 
 const seed = seedFromEnv(20240611);
 const dir = '/db';
@@ -81,30 +82,15 @@ function caseName(boundary: SyncBoundaryCase): string {
     `crash ${c.mode ?? 'drop'}/${c.seed ?? 'default'}`;
 }
 
-async function expectModelState(db: Database, name: string, min: number, max: number) {
-  const state = db.view(readState);
-  const k = lastCommit(state);
-  expect(k, `${name}: commits present`).toBeGreaterThanOrEqual(min);
-  expect(k, `${name}: commits present`).toBeLessThanOrEqual(max);
-  expect(stateDiff(state, prefixes[k]!), `${name}: state after ${k} commits`).toBeNull();
-  const report = db.check({ verifyValues: true });
-  expect(report.errors, `${name}: check()`).toEqual([]);
-  return k;
+const checker = new PrefixChecker({ dbPath, options, seed, prefixes });
+
+function expectModelState(db: Database, name: string, min: number, max: number): number {
+  return checker.expectState(db, name, min, max);
 }
 
 function checkImage(run: Run) {
-  return async (image: FaultyFileSystem, boundary: SyncBoundaryCase): Promise<void> => {
-    const name = caseName(boundary);
-    const { acked, issued } = run.driver;
-    let db = await open(dbPath, { fs: image, ...options });
-    const k = await expectModelState(db, name, acked, issued);
-    await db.update((tx) => applyCommit(tx, seed, k + 1));
-    await expectModelState(db, `${name} (+1 commit)`, k + 1, k + 1);
-    await db.close();
-    db = await open(dbPath, { fs: image, ...options });
-    await expectModelState(db, `${name} (reopened)`, k + 1, k + 1);
-    await db.close();
-  };
+  return (image: FaultyFileSystem, boundary: SyncBoundaryCase): Promise<void> =>
+    checker.checkImage(image, caseName(boundary), run.driver);
 }
 
 async function runAllBoundaries(crash: (index: number) => CrashOptions) {
