@@ -46,6 +46,8 @@ export const errorCodes = [
   'Cancelled',
   /** A changelog subscriber fell too far behind and was cut off; resume from `resumeSeq`. */
   'SubscriberLagging',
+  /** The database is open in another process or handle (its `<primary>-lock` is held). */
+  'DatabaseLocked',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

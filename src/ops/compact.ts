@@ -39,6 +39,8 @@ import { BulkBuilder } from '../storage/bulk-build.js';
 import type { BulkBuildResult } from '../storage/bulk-build.js';
 import type { FileSystem, StorageFile } from '../storage/file.js';
 import { nodeFileSystem } from '../storage/file.js';
+import { lockDatabase } from '../storage/file-lock.js';
+import type { FileLock } from '../storage/file-lock.js';
 import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
 import type { EncryptionCredentials } from '../storage/crypto/credentials.js';
@@ -214,8 +216,11 @@ export async function compactStore(store: Store, dest: string, options: CompactO
   const unpin = mvcc ? pin(commitSeq) : undefined;
   const tmp = `${dest}.compacting`;
   let file: StorageFile | null = null;
+  let lock: FileLock | null = null;
   try {
     file = createTemp(fs, tmp);
+    // No one may open (create) the destination while its file is being published.
+    lock = lockDatabase(fs, dest);
     // An encrypted source's keys seal the copy (null for a plain one; the builder checks).
     const builder = new BulkBuilder(file, store.identity, store.encryptionKeys);
     const keep = mvcc ? keepAtSeq(commitSeq) : () => true;
@@ -237,6 +242,7 @@ export async function compactStore(store: Store, dest: string, options: CompactO
     }
     throw err;
   } finally {
+    lock?.release();
     unpin?.();
   }
 }

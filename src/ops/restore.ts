@@ -26,6 +26,7 @@ import { hexxlaError } from '../errors.js';
 import type { EncryptionCredentials } from '../storage/crypto/credentials.js';
 import type { FileSystem } from '../storage/file.js';
 import { nodeFileSystem } from '../storage/file.js';
+import { lockDatabase } from '../storage/file-lock.js';
 import { checkCredentials, credentialsOf } from './credentials.js';
 import { copyFileDigest, removeQuietly, renameFile, syncParent } from './files.js';
 import {
@@ -74,14 +75,20 @@ export async function restore(fromDir: string, toPath: string,
       'to replace it)', { path: toPath, reason: 'destination-exists' });
   }
   fs.mkdirp(dirname(toPath));
-  await copyChecked(fs, fromDir, toPath, manifest);
-  if (options.force === true) {
-    for (const stale of [`${toPath}-wal`, `${toPath}-changelog`]) removeQuietly(fs, stale);
+  // Never under a database that is open (force would pull its files away): DatabaseLocked.
+  const lock = lockDatabase(fs, toPath);
+  try {
+    await copyChecked(fs, fromDir, toPath, manifest);
+    if (options.force === true) {
+      for (const stale of [`${toPath}-wal`, `${toPath}-changelog`]) removeQuietly(fs, stale);
+      await syncParent(fs, toPath);
+    }
+    renameFile(fs, `${toPath}.restoring`, toPath);
+    renameFile(fs, `${toPath}-wal.restoring`, `${toPath}-wal`);
     await syncParent(fs, toPath);
+  } finally {
+    lock.release();
   }
-  renameFile(fs, `${toPath}.restoring`, toPath);
-  renameFile(fs, `${toPath}-wal.restoring`, `${toPath}-wal`);
-  await syncParent(fs, toPath);
   return { path: toPath, commitSeq: BigInt(manifest.commitSeq), pairId: manifest.pairId };
 }
 

@@ -7,7 +7,7 @@
  */
 import { hexxlaError, isHexxlaError, type ErrorCode } from '../errors.js';
 import {
-  rotateEncryption, type EncryptionCredentials, type RotateEncryptionOptions,
+  rotateFiles, type EncryptionCredentials, type RotateEncryptionOptions,
   type RotateEncryptionResult,
 } from '../storage/crypto/index.js';
 import { openStore } from '../storage/open-store.js';
@@ -48,10 +48,10 @@ export async function rotateOnline(store: Store, newCredentials: EncryptionCrede
     let result: RotateEncryptionResult;
     let next: Store;
     try {
-      result = await rotateEncryption(store.path, old, newCredentials,
+      result = await rotateFiles(store.path, old, newCredentials,
         { ...options, ...(fs === undefined ? {} : { fs }) });
       next = await openStore(store.path, { ...rest, ...(fs === undefined ? {} : { fs }),
-        ...newCredentials });
+        ...newCredentials }, store.lock);
     } catch (err) {
       // Refusals and cancellation come before any file changed (the temporary copy is removed):
       // the handle goes on as it was. Anything later may have changed the files under its open

@@ -126,7 +126,7 @@ async function replaceFiles(store: Store, fs: FileSystem, tmp: string): Promise<
     await syncParent(fs, store.path);
     // failpoint: swap-before-reopen (new primary alone on disk)
     failpoint('swap-before-reopen');
-    return await openStore(store.path, store.reopenOptions());
+    return await openStore(store.path, store.reopenOptions(), store.lock);
   } catch (err) {
     if (removed) {
       store.poisonWith('a live swap failed after it removed the write-ahead log; reopen the ' +

@@ -48,6 +48,7 @@ export function grpcCodeOf(code: ErrorCode): grpc.status {
     case 'EmbeddingsDisabled':
     case 'EncryptionKeyMismatch':
     case 'UnsupportedFormat':
+    case 'DatabaseLocked':
     // Poisoned: retrying cannot help until an operator reopens the database.
     case 'DatabasePoisoned':
       return grpc.status.FAILED_PRECONDITION;

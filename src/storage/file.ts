@@ -14,6 +14,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { lockNodeFile } from './file-lock.js';
+import type { FileLock } from './file-lock.js';
 
 /** An open file, addressed by absolute byte position. */
 export interface StorageFile {
@@ -48,6 +50,11 @@ export interface FileSystem {
   list(dirPath: string): string[];
   /** Makes directory entries (creations, renames, removals) in `dirPath` durable. */
   syncDirectory(dirPath: string): Promise<void>;
+  /**
+   * Takes the exclusive lock named by `lockPath` (a file beside the database; see
+   * file-lock.ts) until `release()`. Throws LockHeldError when another holder has it.
+   */
+  lock(lockPath: string): FileLock;
 }
 
 class NodeFile implements StorageFile {
@@ -111,6 +118,7 @@ export const nodeFileSystem: FileSystem = {
   remove: (filePath) => fs.rmSync(filePath, { force: true }),
   mkdirp: (dirPath) => void fs.mkdirSync(dirPath, { recursive: true }),
   list: (dirPath) => fs.readdirSync(dirPath),
+  lock: lockNodeFile,
   async syncDirectory(dirPath) {
     const fd = fs.openSync(path.resolve(dirPath), 'r');
     try {

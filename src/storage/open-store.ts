@@ -13,6 +13,8 @@ import { newEncryption } from './crypto/kdf.js';
 import type { EncryptionKeys } from './crypto/kdf.js';
 import { storeCipher } from './crypto/seal.js';
 import type { FileSystem, StorageFile } from './file.js';
+import { lockDatabase } from './file-lock.js';
+import type { FileLock } from './file-lock.js';
 import {
   encodeHeader, encryptionParamBytes, hasPageVersions, headerFlagEncrypted, headerFlagMvcc,
   headerFlagPageVersions, headerSlotOffsets, readHeader, verifyHeaderMac,
@@ -26,18 +28,27 @@ import { cachePages, resolveStoreOptions } from './store-options.js';
 import type { ResolvedStoreOptions, StoreOptions } from './store-options.js';
 import { recoverWal } from './wal/recovery.js';
 
-/** Opens (or creates) the database at `path`. See StoreOptions. */
-export async function openStore(path: string, options?: StoreOptions): Promise<Store> {
+/**
+ * Opens (or creates) the database at `path`. See StoreOptions. Takes the database lock
+ * (file-lock.ts; DatabaseLocked when held elsewhere) unless the caller hands over the lock of a
+ * store this one replaces (live swap, online rotation); the store releases it at close.
+ */
+export async function openStore(
+  path: string, options?: StoreOptions, heldLock?: FileLock,
+): Promise<Store> {
   const o = resolveStoreOptions(options);
+  if (!o.create && !o.fs.exists(path)) {
+    throw hexxlaError('NotFound', 'no database at this path (create is false)', { path });
+  }
+  let lock = heldLock ?? null;
   const files: StorageFile[] = [];
   try {
-    let created: EncryptionKeys | null = null;
-    if (!o.fs.exists(path)) {
-      if (!o.create) {
-        throw hexxlaError('NotFound', 'no database at this path (create is false)', { path });
-      }
-      created = await createDatabase(path, o);
+    if (lock === null) {
+      o.fs.mkdirp(dirname(path));
+      lock = lockDatabase(o.fs, path);
     }
+    let created: EncryptionKeys | null = null;
+    if (!o.fs.exists(path)) created = await createDatabase(path, o);
     const primary = o.fs.open(path);
     files.push(primary);
     const page0 = readPage0(primary);
@@ -54,11 +65,12 @@ export async function openStore(path: string, options?: StoreOptions): Promise<S
     const pages = new PageStore(primary, walFile, cache, header.pageSize, usable, cipher,
       header.commitSeq);
     const store = new Store({ path, fs: o.fs, primary, walFile, header, headerSlot: slot,
-      options: o, pages, cipher }, recovered);
+      options: o, pages, cipher, lock }, recovered);
     await store.finishOpen(recovered);
     return store;
   } catch (err) {
     for (const f of files) f.close();
+    if (heldLock === undefined) lock?.release();
     throw isHexxlaError(err) ? err : ioError('open', path, err);
   }
 }

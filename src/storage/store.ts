@@ -28,6 +28,7 @@ import { txDirtyPagesMax, walRetainFactor } from '../limits.js';
 import type { EncryptionKeys } from './crypto/kdf.js';
 import type { StoreCipher } from './crypto/seal.js';
 import type { FileSystem, StorageFile } from './file.js';
+import type { FileLock } from './file-lock.js';
 import { allocPageBytes } from './bytes.js';
 import { Freelist } from './freelist.js';
 import { encodeHeader, hasPageVersions, headerSlotOffsets } from './header.js';
@@ -75,6 +76,8 @@ export interface StoreParts {
   pages: PageStore;
   /** Ciphers of an encrypted database; null (or absent) for a plain one. */
   cipher?: StoreCipher | null;
+  /** The database lock (file-lock.ts): released by close, handed on by retire. */
+  lock: FileLock;
 }
 
 function isThenable(value: unknown): boolean {
@@ -145,10 +148,6 @@ export class Store implements TxHost {
   }
 
   /**
-   * The unlocked keys of an encrypted database (null when plain), for sidecars that must be
-   * encrypted too: the changelog seals its frames with `changelogSealer(keys)`.
-   */
-  /**
    * Sets the function awaited before each WAL fsync: a sidecar written alongside commits (the
    * changelog) syncs there, so it is durable before the commits it describes are.
    */
@@ -156,6 +155,15 @@ export class Store implements TxHost {
     this.wal.beforeSync = fn;
   }
 
+  /** The database lock this store holds, for the store that replaces it (openStore). */
+  get lock(): FileLock {
+    return this.parts.lock;
+  }
+
+  /**
+   * The unlocked keys of an encrypted database (null when plain), for sidecars that must be
+   * encrypted too: the changelog seals its frames with `changelogSealer(keys)`.
+   */
   get encryptionKeys(): EncryptionKeys | null {
     return this.parts.cipher?.keys ?? null;
   }
@@ -489,6 +497,7 @@ export class Store implements TxHost {
     this.closed = true;
     this.parts.walFile.close();
     this.primary.close();
+    this.parts.lock.release();
   }
 
   get isClosed(): boolean {
@@ -566,7 +575,7 @@ export class Store implements TxHost {
   /**
    * Live swap, last step (under `exclusive`): this store's files were replaced by those `next`
    * has open. Closes our handles and forwards every later call (view, update, checkpoint,
-   * close, exclusive, leases) to `next`.
+   * close, exclusive, leases) to `next`, which was opened with our lock (`lock`) and releases it.
    */
   retire(next: Store): void {
     assert(this.gate !== null && this.wal.idle, 'retire runs under the exclusive gate');

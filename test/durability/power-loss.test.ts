@@ -143,6 +143,7 @@ async function setupStaleLog(fs: FaultyFileSystem): Promise<void> {
   const earlier = await open(dbPath, { fs, ...options });
   const driver = new CommitDriver(seed + 1);
   for (let i = 0; i < 3; i++) await driver.commit(earlier);
+  fs.dropLocks(); // its process is gone, leaving the log
   fs.remove(dbPath);
   fs.flushAll();
 }

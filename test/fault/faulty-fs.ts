@@ -23,6 +23,8 @@
  * file on ext4).
  */
 import type { FileSystem, OpenOptions, StorageFile } from '../../src/storage/file.js';
+import { LockTable } from '../../src/storage/file-lock.js';
+import type { FileLock } from '../../src/storage/file-lock.js';
 import type { FaultyState, FaultyTotals, SyncEvent } from './faulty-core.js';
 import { FaultyCore, FaultyFile } from './faulty-core.js';
 import type { CrashMode, FaultyInode, FileCounters } from './faulty-inode.js';
@@ -78,6 +80,17 @@ export class FaultyFileSystem implements FileSystem {
   /** Default seed of `crash()`. */
   readonly seed: number;
   private readonly core = new FaultyCore();
+  private readonly locks = new LockTable();
+
+  /** The database lock, held in this instance (a crash image starts with none held). */
+  lock(lockPath: string): FileLock {
+    return this.locks.lock(normalizePath(lockPath));
+  }
+
+  /** Drops every database lock, as if the processes holding them had died (handles abandoned). */
+  dropLocks(): void {
+    this.locks.clear();
+  }
 
   constructor(options: FaultyFileSystemOptions = {}) {
     this.seed = options.seed ?? 1;

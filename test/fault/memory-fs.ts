@@ -9,6 +9,8 @@
  * `sync` only resolves asynchronously. For crash behaviour use FaultyFileSystem.
  */
 import type { FileSystem, OpenOptions, StorageFile } from '../../src/storage/file.js';
+import { LockTable } from '../../src/storage/file-lock.js';
+import type { FileLock } from '../../src/storage/file-lock.js';
 import { ByteBuffer } from './byte-buffer.js';
 import { checkOffset, fsError } from './fs-errors.js';
 import { Namespace, normalizePath } from './namespace.js';
@@ -59,6 +61,17 @@ class MemoryFile implements StorageFile {
 /** A volatile, lossless in-memory file system. Not thread-shared; one instance per test. */
 export class MemoryFileSystem implements FileSystem {
   private readonly tree = new Namespace<ByteBuffer>();
+  private readonly locks = new LockTable();
+
+  /** The database lock, held in this instance (a crash image starts with none held). */
+  lock(lockPath: string): FileLock {
+    return this.locks.lock(normalizePath(lockPath));
+  }
+
+  /** Drops every database lock, as if the processes holding them had died (handles abandoned). */
+  dropLocks(): void {
+    this.locks.clear();
+  }
 
   /** Opens `filePath`; creates it when absent and `options.create`. Throws ENOENT / EISDIR. */
   open(filePath: string, options: OpenOptions = {}): StorageFile {

@@ -197,7 +197,7 @@ describe('compaction failures', () => {
     });
     await expect(run).rejects.toSatisfy((e: unknown) => isHexxlaError(e, 'Cancelled'));
     expect(sawPartial).toBe(true);
-    expect(fs.readdirSync(d).sort()).toEqual(['src.db', 'src.db-wal']);
+    expect(fs.readdirSync(d).sort()).toEqual(['src.db', 'src.db-lock', 'src.db-wal']);
     await store.close();
   });
 

@@ -151,7 +151,7 @@ describe('live swap', () => {
     await expect(swapCompacted(store)).rejects.toSatisfy(
       (e: unknown) => isHexxlaError(e, 'PreconditionFailed'));
     expect(hexId(store)).toBe(id);
-    expect(fs.readdirSync(d).sort()).toEqual(['l.db', 'l.db-wal']);
+    expect(fs.readdirSync(d).sort()).toEqual(['l.db', 'l.db-lock', 'l.db-wal']);
     expect(store.endBackupLease(lease.id)).toBe(true);
     const result = await swapCompacted(store);
     await result.store.close();

@@ -42,6 +42,7 @@ const expected: Record<ErrorCode, grpc.status> = {
   PreconditionFailed: grpc.status.FAILED_PRECONDITION,
   Cancelled: grpc.status.CANCELLED,
   SubscriberLagging: grpc.status.RESOURCE_EXHAUSTED,
+  DatabaseLocked: grpc.status.FAILED_PRECONDITION,
 };
 
 describe('error map', () => {

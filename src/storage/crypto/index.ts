@@ -7,7 +7,7 @@ export type { EncryptionCredentials, ResolvedCredentials } from './credentials.j
 export { EncryptionKeys, deriveSubkey } from './kdf.js';
 export type { SubkeyPurpose } from './kdf.js';
 export { isEncrypted, unlockEncryption } from './key-verifier.js';
-export { rotateEncryption } from './rotate.js';
+export { rotateEncryption, rotateFiles } from './rotate.js';
 export type {
   RotateEncryptionOptions, RotateEncryptionResult, RotateProgress,
 } from './rotate.js';

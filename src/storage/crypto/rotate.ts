@@ -24,6 +24,7 @@ import { failpoint } from '../../failpoints.js';
 import { rotateBatchPagesDefault, rotateBatchPagesMax } from '../../limits.js';
 import { nodeFileSystem } from '../file.js';
 import type { FileSystem, StorageFile } from '../file.js';
+import { lockDatabase } from '../file-lock.js';
 import {
   encodeHeader, hasPageVersions, headerSlotOffsets, readHeader, verifyHeaderMac,
 } from '../header.js';
@@ -84,9 +85,25 @@ interface Source {
  * raw key or a passphrase; see EncryptionCredentials). Throws InvalidArgument (bad credentials
  * or options, a plain database, a log with unapplied commits), NotFound, EncryptionKeyMismatch
  * (old credentials wrong), CorruptDatabase (a page fails its tag: nothing is replaced),
- * Cancelled, IoError / DiskFull. The database must not be open anywhere while this runs.
+ * Cancelled, IoError / DiskFull, DatabaseLocked (the database is open: rotate it online with
+ * Database.rotateEncryption instead). Holds the database lock while it runs.
  */
 export async function rotateEncryption(
+  path: string, oldCredentials: EncryptionCredentials, newCredentials: EncryptionCredentials,
+  options: RotateEncryptionOptions = {},
+): Promise<RotateEncryptionResult> {
+  const fs = options.fs ?? nodeFileSystem;
+  if (!fs.exists(path)) throw hexxlaError('NotFound', 'no database at this path', { path });
+  const lock = lockDatabase(fs, path);
+  try {
+    return await rotateFiles(path, oldCredentials, newCredentials, options);
+  } finally {
+    lock.release();
+  }
+}
+
+/** rotateEncryption for a caller that holds the database lock (online rotation). */
+export async function rotateFiles(
   path: string, oldCredentials: EncryptionCredentials, newCredentials: EncryptionCredentials,
   options: RotateEncryptionOptions = {},
 ): Promise<RotateEncryptionResult> {
