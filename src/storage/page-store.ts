@@ -218,12 +218,14 @@ export class PageStore {
 
   /** Puts the durable image of `ref` into `out` at `base` (pageSize bytes; see copyToPrimary). */
   private imageInto(ref: PageRef, out: Uint8Array, dv: DataView, base: number): void {
-    out.fill(0, base, base + this.pageSize);
     const node = this.cache.peek(walCacheKey(ref.frameId));
     if (node !== undefined) {
+      // encodePage zeroes the usable area; the reserved tail is zeroed here.
       encodePage(node, ref.pageNo, out, dv, base, this.usable);
+      out.fill(0, base + this.usable, base + this.pageSize);
       return;
     }
+    out.fill(0, base, base + this.pageSize);
     this.wal.read(out.subarray(base, base + ref.length), ref.offset + frameHeaderBytes);
     if (dv.getUint32(base, true) !== crc32(out.subarray(base + 4, base + this.usable))) {
       throw hexxlaError('CorruptDatabase', `log image of page ${ref.pageNo} is damaged`,
