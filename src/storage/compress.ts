@@ -183,9 +183,9 @@ let hashBase = 1;
 /** Output scratch: the encoder stops once output ≥ input, a few bytes of slack past it. */
 const encOut = new Uint8Array(jsEncodeBytesMax + 16);
 
-/** Little-endian 32-bit load; the caller guarantees i + 3 < a.length. */
-function load32(a: Uint8Array, i: number): number {
-  return a[i]! | (a[i + 1]! << 8) | (a[i + 2]! << 16) | (a[i + 3]! << 24);
+/** Little-endian 24-bit load; the caller guarantees i + 2 < a.length. */
+function load24(a: Uint8Array, i: number): number {
+  return a[i]! | (a[i + 1]! << 8) | (a[i + 2]! << 16);
 }
 
 /** Hash-table slot of the 3-byte prefix `word` (low 24 bits). */
@@ -256,17 +256,18 @@ function encodeFixed(raw: Uint8Array): number {
   const out = encOut;
   const table = hashTable;
   const base = claimHashBase(n);
-  const last = n - 4; // the last position where load32 stays in bounds
+  const last = n - 4; // the last position whose 3-byte prefix is followed by one more byte
   let bb = 3; // BFINAL = 1, BTYPE = 01 (fixed Huffman), written least significant bit first.
   let bc = 3;
   let op = 0;
   let i = 0;
+  // The 3-byte prefix at i, rolled forward a byte per literal instead of reloaded.
+  let word = load24(raw, 0);
   while (i <= last) {
-    const word = load32(raw, i) & 0xffffff;
     const h = hashSlot(word);
     const cand = table[h]! - base;
     table[h] = i + base;
-    if (cand >= 0 && (load32(raw, cand) & 0xffffff) === word) {
+    if (cand >= 0 && load24(raw, cand) === word) {
       const len = matchLength(raw, cand, i, 3, Math.min(258, n - i));
       const dist = i - cand;
       bb |= encLenCode[len]! << bc;
@@ -282,12 +283,14 @@ function encodeFixed(raw: Uint8Array): number {
       bc += encDistBits[dist]!;
       // Seed a position near the end of the match: repeated JSON keys then match more often.
       const j = i + len - 2;
-      if (len > 3 && j <= last) table[hashSlot(load32(raw, j) & 0xffffff)] = j + base;
+      if (len > 3 && j <= last) table[hashSlot(load24(raw, j))] = j + base;
       i += len;
+      if (i <= last) word = load24(raw, i);
     } else {
-      const c = raw[i]!;
+      const c = word & 0xff;
       bb |= encLitCode[c]! << bc;
       bc += encLitBits[c]!;
+      word = (word >>> 8) | (raw[i + 3]! << 16);
       i++;
     }
     if (bc >= 16) {

@@ -38,6 +38,11 @@ export class PageCache {
     return slot.node;
   }
 
+  /** The node under `key`, if cached; no hit or miss is counted and its flag is left alone. */
+  peek(key: number): PageNode | undefined {
+    return this.map.get(key)?.node;
+  }
+
   set(key: number, node: PageNode): void {
     const slot = this.map.get(key);
     if (slot !== undefined) {

@@ -22,7 +22,7 @@ import { crc32 } from 'node:zlib';
 import { hexxlaError, ioError } from '../errors.js';
 import type { StoreCipher } from './crypto/seal.js';
 import type { StorageFile } from './file.js';
-import { decodePage, pageTypeLeaf } from './page.js';
+import { decodePage, encodePage, pageTypeLeaf } from './page.js';
 import type { PageNode } from './page.js';
 import { PageCache, walCacheKey } from './page-cache.js';
 import { lookupVersion, versionGeometry } from './page-versions.js';
@@ -41,6 +41,9 @@ export interface PageRef {
   readonly seq: number;
 }
 
+/** Most bytes the checkpoint writes with one call (a run of consecutive pages). */
+const copyRunBytes = 256 * 1024;
+
 export class PageStore {
   readonly durable = new Map<number, PageRef>();
   latest = new Map<number, PageRef>();
@@ -50,6 +53,8 @@ export class PageStore {
   private readonly versions: VersionGeometry | null;
   /** Version of the map's root in the primary: the commit seq of the last checkpoint. */
   private primarySeq: number;
+  /** The checkpoint's buffer for a run of consecutive pages (kept: fresh memory is dear). */
+  private copyRun: Uint8Array | null = null;
 
   constructor(
     private readonly primary: StorageFile,
@@ -182,24 +187,50 @@ export class PageStore {
   }
 
   /**
-   * Copies every durable image from the log into the primary file (checkpoint step 1). Each image
-   * is checked before it is copied, so a damaged log never reaches the primary.
+   * Copies every durable image into the primary file (checkpoint step 1), in page order, runs of
+   * consecutive pages with one write call each (a call costs ~5 µs here, as much as the 4 KiB it
+   * moves). An image whose node is still cached is encoded from it: that node is what readers of
+   * the durable state see, cached nodes never change, and encoding costs less than the read
+   * call. Other images are read from the log and checked first, so a damaged log never reaches
+   * the primary.
    */
   copyToPrimary(): number {
     const refs = [...this.durable.values()].sort((a, b) => a.pageNo - b.pageNo);
     if (this.cipher !== null) return this.copySealed(refs, this.cipher);
-    const buf = new Uint8Array(this.pageSize);
+    const size = this.pageSize;
+    const runMax = Math.max(1, Math.floor(copyRunBytes / size));
+    const run = this.copyRun ??= new Uint8Array(runMax * size);
+    const dv = new DataView(run.buffer, run.byteOffset, run.length);
+    let first = 0;
+    let count = 0;
     for (const ref of refs) {
-      buf.fill(0);
-      this.wal.read(buf.subarray(0, ref.length), ref.offset + frameHeaderBytes);
-      const crc = new DataView(buf.buffer).getUint32(0, true);
-      if (crc !== crc32(buf.subarray(4, this.usable))) {
-        throw hexxlaError('CorruptDatabase', `log image of page ${ref.pageNo} is damaged`,
-          { path: this.wal.path, page: ref.pageNo });
+      if (count > 0 && (ref.pageNo !== first + count || count === runMax)) {
+        this.primary.write(run.subarray(0, count * size), first * size);
+        count = 0;
       }
-      this.primary.write(buf, ref.pageNo * this.pageSize);
+      if (count === 0) first = ref.pageNo;
+      this.imageInto(ref, run, dv, count * size);
+      count++;
     }
+    if (count > 0) this.primary.write(run.subarray(0, count * size), first * size);
     return refs.length;
+  }
+
+  /** Puts the durable image of `ref` into `out` at `base` (pageSize bytes; see copyToPrimary). */
+  private imageInto(ref: PageRef, out: Uint8Array, dv: DataView, base: number): void {
+    const node = this.cache.peek(walCacheKey(ref.frameId));
+    if (node !== undefined) {
+      // encodePage zeroes the usable area; the reserved tail is zeroed here.
+      encodePage(node, ref.pageNo, out, dv, base, this.usable);
+      out.fill(0, base + this.usable, base + this.pageSize);
+      return;
+    }
+    out.fill(0, base, base + this.pageSize);
+    this.wal.read(out.subarray(base, base + ref.length), ref.offset + frameHeaderBytes);
+    if (dv.getUint32(base, true) !== crc32(out.subarray(base + 4, base + this.usable))) {
+      throw hexxlaError('CorruptDatabase', `log image of page ${ref.pageNo} is damaged`,
+        { path: this.wal.path, page: ref.pageNo });
+    }
   }
 
   /** copyToPrimary for an encrypted store: open each log image, re-seal it for the primary. */

@@ -29,6 +29,7 @@
  * mismatch, so damaged bytes are never interpreted.
  */
 import { crc32 } from 'node:zlib';
+import { pageChecksum } from './crc.js';
 import { hexxlaError } from '../errors.js';
 import { pageHeaderBytes } from '../limits.js';
 import type { KeyIndex } from './key-index.js';
@@ -154,7 +155,7 @@ export function encodePage(
       break;
   }
   if (end > base + usable) throw new RangeError(`page ${pageNo} overflows its ${usable} bytes`);
-  dv.setUint32(base, crc32(out.subarray(base + 4, base + usable)), true);
+  dv.setUint32(base, pageChecksum(out, base, end, usable), true);
   return end - base;
 }
 

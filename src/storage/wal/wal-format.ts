@@ -35,6 +35,7 @@
  *   not torn, it was altered (CorruptDatabase).
  */
 import { crc32 } from 'node:zlib';
+import { frameChecksum } from '../crc.js';
 import type { CommitState } from '../header.js';
 
 export const walMagic = 'HXLAWAL1';
@@ -119,10 +120,7 @@ export function writeFrameHeader(
 export function writeFrameChecksum(
   out: Uint8Array, dv: DataView, at: number, payloadBytes: number,
 ): void {
-  const headCrc = crc32(out.subarray(at, at + 28));
-  const crc = crc32(out.subarray(at + frameHeaderBytes, at + frameHeaderBytes + payloadBytes),
-    headCrc);
-  dv.setUint32(at + 28, crc, true);
+  dv.setUint32(at + 28, frameChecksum(out, at, payloadBytes), true);
 }
 
 /**
