@@ -164,6 +164,7 @@ export class PageStore {
   addRecovered(pageNo: number, offset: number, length: number, seq: bigint): void {
     const ref: PageRef = { pageNo, frameId: this.nextFrameId(), offset, length, node: null,
       seq: Number(seq) };
+    this.cache.unlinkDurable(pageNo); // a primary image read before recovery is not durable
     this.durable.set(pageNo, ref);
     this.latest.set(pageNo, ref);
   }
