@@ -391,15 +391,29 @@ export class LeafNode {
     if (this.k !== null) return -2;
     const offs = this.offs!;
     const src = this.src!;
+    const keyLen = key.length;
     let lo = 0;
     let hi = offs.length;
+    // Bytes that `key` shares with the keys at lo - 1 and hi: every key between them shares the
+    // smaller count too (keys sorted), so comparisons skip it (keys of a leaf share long prefixes).
+    let loShared = 0;
+    let hiShared = 0;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const off = offs[mid]!;
-      const d = this.comparePacked(off, key);
-      if (d === 0) return off + 2 + (src[off]! | (src[off + 1]! << 8));
-      if (d < 0) lo = mid + 1;
-      else hi = mid;
+      const len = src[off]! | (src[off + 1]! << 8);
+      const n = len < keyLen ? len : keyLen;
+      let j = loShared < hiShared ? loShared : hiShared;
+      while (j < n && src[off + 2 + j] === key[j]) j++;
+      const d = j < n ? src[off + 2 + j]! - key[j]! : len - keyLen;
+      if (d === 0) return off + 2 + len;
+      if (d < 0) {
+        lo = mid + 1;
+        loShared = j;
+      } else {
+        hi = mid;
+        hiShared = j;
+      }
     }
     return -1;
   }
