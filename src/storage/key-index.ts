@@ -71,14 +71,33 @@ export class KeyIndex {
     return -1;
   }
 
-  /** First index whose key is > `key` (length when none): the branch child that may hold it. */
+  /**
+   * First index whose key is > `key` (length when none): the branch child that may hold it.
+   * Comparisons skip the bytes `key` shares with both current bounds (see LeafNode.valueOffset).
+   */
   upperBound(key: Uint8Array): number {
+    const buf = this.buf;
+    const offs = this.offs;
+    const keyLen = key.length;
     let lo = 0;
-    let hi = this.offs.length;
+    let hi = offs.length;
+    let loShared = 0;
+    let hiShared = 0;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.compareAt(mid, key) <= 0) lo = mid + 1;
-      else hi = mid;
+      const off = offs[mid]!;
+      const len = buf[off]! | (buf[off + 1]! << 8);
+      const n = len < keyLen ? len : keyLen;
+      let j = loShared < hiShared ? loShared : hiShared;
+      while (j < n && buf[off + 2 + j] === key[j]) j++;
+      const d = j < n ? buf[off + 2 + j]! - key[j]! : len - keyLen;
+      if (d <= 0) {
+        lo = mid + 1;
+        loShared = j;
+      } else {
+        hi = mid;
+        hiShared = j;
+      }
     }
     return lo;
   }

@@ -382,6 +382,95 @@ export class LeafNode {
     return base + this.bytes;
   }
 
+  /**
+   * For a read of this packed node: the page offset of the value part (its kind byte) of `key`'s
+   * entry, -1 when the key is absent, -2 when the node is unpacked (use `find`). The bytes are
+   * `packedBytes`, read synchronously: a later write may recycle them (see `release`).
+   */
+  valueOffset(key: Uint8Array): number {
+    if (this.k !== null) return -2;
+    const offs = this.offs!;
+    const src = this.src!;
+    const keyLen = key.length;
+    let lo = 0;
+    let hi = offs.length;
+    // Bytes that `key` shares with the keys at lo - 1 and hi: every key between them shares the
+    // smaller count too (keys sorted), so comparisons skip it (keys of a leaf share long prefixes).
+    let loShared = 0;
+    let hiShared = 0;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const off = offs[mid]!;
+      const len = src[off]! | (src[off + 1]! << 8);
+      const n = len < keyLen ? len : keyLen;
+      let j = loShared < hiShared ? loShared : hiShared;
+      while (j < n && src[off + 2 + j] === key[j]) j++;
+      const d = j < n ? src[off + 2 + j]! - key[j]! : len - keyLen;
+      if (d === 0) return off + 2 + len;
+      if (d < 0) {
+        lo = mid + 1;
+        loShared = j;
+      } else {
+        hi = mid;
+        hiShared = j;
+      }
+    }
+    return -1;
+  }
+
+  /** Entries in this node, packed or not. */
+  get count(): number {
+    return this.k !== null ? this.k.length : this.offs!.length;
+  }
+
+  /** Index of the first entry ≥ `key` (count when none), packed or not. */
+  lowerBound(key: Uint8Array): number {
+    if (this.k === null) return this.packedSearch(key) >>> 1;
+    const keys = this.k;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys(keys[mid]!, key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Compares the key of entry `i` with `key` without unpacking. */
+  compareKeyAt(i: number, key: Uint8Array): number {
+    return this.k !== null ? compareKeys(this.k[i]!, key) : this.comparePacked(this.offs![i]!, key);
+  }
+
+  /** The key of entry `i`: a view (a packed node's is into its page buffer; do not keep it). */
+  keyAt(i: number): Uint8Array {
+    if (this.k !== null) return this.k[i]!;
+    const off = this.offs![i]!;
+    return this.src!.subarray(off + 2, off + 2 + (this.src![off]! | (this.src![off + 1]! << 8)));
+  }
+
+  /** A copy of the key of entry `i`, packed or not. */
+  copyKeyAt(i: number): Uint8Array {
+    return this.k !== null ? copyBytes(this.k[i]!) : this.packedKey(i);
+  }
+
+  /** The value of entry `i`, packed or not (a packed node caches it, see packedValue). */
+  valueAt(i: number): StoredValue {
+    return this.k !== null ? this.v![i]! : this.packedValue(i);
+  }
+
+  /** `valueOffset` of entry `i`: its value part's page offset, or -2 when unpacked. */
+  valueOffsetAt(i: number): number {
+    if (this.k !== null) return -2;
+    const off = this.offs![i]!;
+    return off + 2 + (this.src![off]! | (this.src![off + 1]! << 8));
+  }
+
+  /** The page buffer of this packed node (see `valueOffset`); never kept or changed by readers. */
+  get packedBytes(): Uint8Array {
+    return this.src!;
+  }
+
   /** The value stored under `key`, or undefined. */
   find(key: Uint8Array): StoredValue | undefined {
     if (this.k !== null) return this.findUnpacked(key);

@@ -18,10 +18,19 @@ export function walCacheKey(frameId: number): number {
 interface Slot {
   node: PageNode;
   referenced: boolean;
+  /** The page whose durable image this is, for `getDurable` (see linkDurable); else -1. */
+  page: number;
 }
 
 export class PageCache {
   private readonly map = new Map<number, Slot>();
+  /**
+   * Slots by page number, for the pages whose durable image is cached and was linked: readers'
+   * fast path, one array load instead of two Map lookups (the durable map, then this one) per
+   * tree level. An entry leaves it when its slot leaves the map, or when the page gets a new
+   * durable image (unlinkDurable). Dense (holes are filled), so V8 keeps it a fast array.
+   */
+  private readonly byPage: Array<Slot | undefined> = [];
   hits = 0;
   misses = 0;
 
@@ -43,6 +52,39 @@ export class PageCache {
     return this.map.get(key)?.node;
   }
 
+  /** The cached durable image of `pageNo` when linked (counts a hit), else undefined. */
+  getDurable(pageNo: number): PageNode | undefined {
+    const slot = this.byPage[pageNo];
+    if (slot === undefined) return undefined;
+    this.hits++;
+    slot.referenced = true;
+    return slot.node;
+  }
+
+  /** Records that the entry under `key` holds the durable image of `pageNo` (see getDurable). */
+  linkDurable(pageNo: number, key: number): void {
+    const slot = this.map.get(key);
+    if (slot === undefined) return;
+    this.unlinkDurable(pageNo);
+    if (slot.page >= 0) this.byPage[slot.page] = undefined;
+    while (this.byPage.length <= pageNo) this.byPage.push(undefined);
+    slot.page = pageNo;
+    this.byPage[pageNo] = slot;
+  }
+
+  /** Forgets the link of `pageNo` (its durable image changes). */
+  unlinkDurable(pageNo: number): void {
+    const slot = this.byPage[pageNo];
+    if (slot === undefined) return;
+    slot.page = -1;
+    this.byPage[pageNo] = undefined;
+  }
+
+  /** A slot leaves the map: it may no longer be reached through byPage. */
+  private dropped(slot: Slot): void {
+    if (slot.page >= 0) this.unlinkDurable(slot.page);
+  }
+
   set(key: number, node: PageNode): void {
     const slot = this.map.get(key);
     if (slot !== undefined) {
@@ -50,7 +92,7 @@ export class PageCache {
       slot.referenced = true;
       return;
     }
-    this.map.set(key, { node, referenced: false });
+    this.map.set(key, { node, referenced: false, page: -1 });
     if (this.map.size > this.capacityPages) this.evictOne();
   }
 
@@ -61,14 +103,20 @@ export class PageCache {
       if (oldest.done === true) return;
       const [key, slot] = oldest.value;
       this.map.delete(key);
-      if (!slot.referenced) return;
+      if (!slot.referenced) {
+        this.dropped(slot);
+        return;
+      }
       slot.referenced = false;
       this.map.set(key, slot);
     }
   }
 
   delete(key: number): void {
+    const slot = this.map.get(key);
+    if (slot === undefined) return;
     this.map.delete(key);
+    this.dropped(slot);
   }
 
   /** Removes the entry under `key` and returns its node (no hit or miss is counted). */
@@ -76,13 +124,14 @@ export class PageCache {
     const slot = this.map.get(key);
     if (slot === undefined) return undefined;
     this.map.delete(key);
+    this.dropped(slot);
     return slot.node;
   }
 
   /** Moves an entry to a new key (a WAL page that a checkpoint copied into the primary). */
   rekey(from: number, to: number): void {
     const slot = this.map.get(from);
-    this.map.delete(to);
+    this.delete(to);
     if (slot === undefined) return;
     this.map.delete(from);
     this.map.set(to, slot);
@@ -94,5 +143,6 @@ export class PageCache {
 
   clear(): void {
     this.map.clear();
+    this.byPage.length = 0;
   }
 }

@@ -75,7 +75,14 @@ export class PageStore {
 
   /** `version`: the version a page-version node was sealed with (its parent's entry). */
   readDurable(pageNo: number, version?: number): PageNode {
-    return this.load(pageNo, this.durable.get(pageNo), version);
+    const hit = this.cache.getDurable(pageNo);
+    if (hit !== undefined) return hit;
+    const ref = this.durable.get(pageNo);
+    const node = this.load(pageNo, ref, version);
+    if (ref === undefined || ref.node === null) {
+      this.cache.linkDurable(pageNo, ref === undefined ? pageNo : walCacheKey(ref.frameId));
+    }
+    return node;
   }
 
   readLatest(pageNo: number, version?: number): PageNode {
@@ -162,6 +169,7 @@ export class PageStore {
   addRecovered(pageNo: number, offset: number, length: number, seq: bigint): void {
     const ref: PageRef = { pageNo, frameId: this.nextFrameId(), offset, length, node: null,
       seq: Number(seq) };
+    this.cache.unlinkDurable(pageNo); // a primary image read before recovery is not durable
     this.durable.set(pageNo, ref);
     this.latest.set(pageNo, ref);
   }
@@ -173,6 +181,7 @@ export class PageStore {
       // durable map): drop it from the cache, where it would only push out live pages, and
       // recycle its buffer.
       const prev = this.durable.get(ref.pageNo);
+      this.cache.unlinkDurable(ref.pageNo);
       const dead = this.cache.take(prev === undefined ? ref.pageNo : walCacheKey(prev.frameId));
       if (dead?.type === pageTypeLeaf) dead.release();
       this.durable.set(ref.pageNo, ref);

@@ -10,9 +10,9 @@ import { copyBytes } from './bytes.js';
 import type { CommitState } from './header.js';
 import { Cursor } from './btree/cursor.js';
 import { treeDelete, treePut } from './btree/modify.js';
-import { lookup, lookupFrozen } from './btree/search.js';
+import { findLeafFrozen, lookup, lookupFrozen } from './btree/search.js';
 import type { TreeReader, TreeWriter } from './btree/tree-access.js';
-import { freeValue, loadValue, storeValueBorrowed } from './btree/values.js';
+import { freeValue, loadValue, loadValueOf, storeValueBorrowed } from './btree/values.js';
 import type { Freelist } from './freelist.js';
 import {
   FreelistPage, OverflowPage, compareBytes, pageTypeBranch, pageTypeLeaf, pageTypeOverflow,
@@ -91,13 +91,12 @@ abstract class BaseTx implements TreeReader {
     let cursor = this.seekStart(opts);
     let mod = this.modCount;
     for (let n = 0; n < limit && cursor.valid; n++) {
-      const key = cursor.key;
       if (opts.reverse === true) {
-        if (opts.start !== undefined && compareBytes(key, opts.start) < 0) return;
-      } else if (opts.end !== undefined && compareBytes(key, opts.end) >= 0) {
+        if (opts.start !== undefined && cursor.compareKey(opts.start) < 0) return;
+      } else if (opts.end !== undefined && cursor.compareKey(opts.end) >= 0) {
         return;
       }
-      const entry: Entry = [copyBytes(key), loadValue(this, cursor.value)];
+      const entry: Entry = [cursor.copyKey(), cursor.loadValue()];
       yield entry;
       this.assertOpen();
       if (this.modCount !== mod) {
@@ -141,8 +140,8 @@ export class StoreReadTx extends BaseTx {
   // Durable pages never change (writers clone them), so lookups may index them (lookupFrozen).
   override get(key: Uint8Array): Uint8Array | undefined {
     this.assertOpen();
-    const v = lookupFrozen(this, key);
-    return v === undefined ? undefined : loadValue(this, v);
+    const leaf = findLeafFrozen(this, key);
+    return leaf === null ? undefined : loadValueOf(this, leaf, key);
   }
 
   override has(key: Uint8Array): boolean {

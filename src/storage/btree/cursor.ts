@@ -1,14 +1,16 @@
 /**
  * Ordered iteration over the tree with a stack of (branch, child index) from the root, so no
- * sibling links are needed on disk. A cursor is only valid while the tree does not change; the
- * store's range iterator re-seeks after the last returned key when its transaction wrote in
- * between.
+ * sibling links are needed on disk. Leaves are walked in the form they have: a packed leaf is read
+ * in its page buffer, not unpacked into an object per entry. A cursor is only valid while the
+ * tree does not change; the store's range iterator re-seeks after the last returned key when its
+ * transaction wrote in between.
  */
 import { treeDepthMax } from '../../limits.js';
-import { compareBytes, pageTypeBranch, pageTypeLeaf } from '../page.js';
+import { pageTypeBranch, pageTypeLeaf } from '../page.js';
 import type { BranchNode, LeafNode, StoredValue } from '../page.js';
 import { lowerBound, treeCorrupt, upperBound } from './search.js';
 import type { TreeReader } from './tree-access.js';
+import { loadValueAt } from './values.js';
 
 interface Frame {
   node: BranchNode;
@@ -24,53 +26,69 @@ export class Cursor {
 
   /** True when positioned on an entry. */
   get valid(): boolean {
-    return this.leaf !== null && this.idx >= 0 && this.idx < this.leaf.keys.length;
+    return this.leaf !== null && this.idx >= 0 && this.idx < this.leaf.count;
   }
 
+  /** The current key: a view, valid only until the cursor or the tree changes. */
   get key(): Uint8Array {
-    return this.leaf!.keys[this.idx]!;
+    return this.leaf!.keyAt(this.idx);
   }
 
   get value(): StoredValue {
-    return this.leaf!.vals[this.idx]!;
+    return this.leaf!.valueAt(this.idx);
+  }
+
+  /** Compares the current key with `key`. */
+  compareKey(key: Uint8Array): number {
+    return this.leaf!.compareKeyAt(this.idx, key);
+  }
+
+  /** A copy of the current key. */
+  copyKey(): Uint8Array {
+    return this.leaf!.copyKeyAt(this.idx);
+  }
+
+  /** The current value as a fresh copy. */
+  loadValue(): Uint8Array {
+    return loadValueAt(this.t, this.leaf!, this.idx);
   }
 
   /** Positions on the first key ≥ `key` (invalid when none). */
   seekGE(key: Uint8Array): void {
     if (!this.descend((n) => upperBound(n.keys, key))) return;
-    this.idx = lowerBound(this.leaf!.keys, key);
-    if (this.idx >= this.leaf!.keys.length) this.nextLeaf();
+    this.idx = this.leaf!.lowerBound(key);
+    if (this.idx >= this.leaf!.count) this.nextLeaf();
   }
 
   /** Positions on the first key > `key`. */
   seekGT(key: Uint8Array): void {
     this.seekGE(key);
-    if (this.valid && compareBytes(this.key, key) === 0) this.next();
+    if (this.valid && this.compareKey(key) === 0) this.next();
   }
 
   /** Positions on the last key < `key`. */
   seekLT(key: Uint8Array): void {
     if (!this.descend((n) => lowerBound(n.keys, key))) return;
-    this.idx = lowerBound(this.leaf!.keys, key) - 1;
+    this.idx = this.leaf!.lowerBound(key) - 1;
     if (this.idx < 0) this.prevLeaf();
   }
 
   first(): void {
     if (!this.descend(() => 0)) return;
     this.idx = 0;
-    if (this.leaf!.keys.length === 0) this.nextLeaf();
+    if (this.leaf!.count === 0) this.nextLeaf();
   }
 
   last(): void {
     if (!this.descend((n) => n.children.length - 1)) return;
-    this.idx = this.leaf!.keys.length - 1;
+    this.idx = this.leaf!.count - 1;
     if (this.idx < 0) this.prevLeaf();
   }
 
   next(): void {
     if (this.leaf === null) return;
     this.idx++;
-    if (this.idx >= this.leaf.keys.length) this.nextLeaf();
+    if (this.idx >= this.leaf.count) this.nextLeaf();
   }
 
   prev(): void {
@@ -113,7 +131,7 @@ export class Cursor {
       }
       top.idx++;
       this.descendEdge(top.node.children[top.idx]!, true);
-      if (this.leaf!.keys.length > 0) return;
+      if (this.leaf!.count > 0) return;
     }
   }
 
@@ -130,7 +148,7 @@ export class Cursor {
       }
       top.idx--;
       this.descendEdge(top.node.children[top.idx]!, false);
-      if (this.leaf!.keys.length > 0) return;
+      if (this.leaf!.count > 0) return;
     }
   }
 
@@ -140,7 +158,7 @@ export class Cursor {
       const node = this.t.read(pageNo);
       if (node.type === pageTypeLeaf) {
         this.leaf = node;
-        this.idx = leftmost ? 0 : node.keys.length - 1;
+        this.idx = leftmost ? 0 : node.count - 1;
         return;
       }
       if (node.type !== pageTypeBranch || this.stack.length >= treeDepthMax) {

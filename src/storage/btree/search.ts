@@ -55,19 +55,25 @@ export function lookup(t: TreeReader, key: Uint8Array): StoredValue | undefined 
 }
 
 /**
- * `lookup` for a read-only view, whose pages are all committed and never change again: searches
+ * `findLeaf` for a read-only view, whose pages are all committed and never change again: searches
  * each branch through a KeyIndex (its keys copied into one buffer) built on first use, instead
- * of its array of small key objects; leaves (packed once committed) search their page buffer.
+ * of its array of small key objects. Leaves (packed once committed) search their page buffer.
  */
-export function lookupFrozen(t: TreeReader, key: Uint8Array): StoredValue | undefined {
+export function findLeafFrozen(t: TreeReader, key: Uint8Array): LeafNode | null {
   let pageNo = t.rootPage;
-  if (pageNo === 0) return undefined;
+  if (pageNo === 0) return null;
   for (let depth = 0; depth < treeDepthMax; depth++) {
     const node = t.read(pageNo);
-    if (node.type === pageTypeLeaf) return node.find(key);
+    if (node.type === pageTypeLeaf) return node;
     if (node.type !== pageTypeBranch) throw treeCorrupt(`page ${pageNo} is not a tree page`);
     node.index ??= KeyIndex.of(node.keys);
     pageNo = node.children[node.index.upperBound(key)]!;
   }
   throw treeCorrupt('tree deeper than the depth limit: cycle in page links');
+}
+
+/** `lookup` for a read-only view (see findLeafFrozen). */
+export function lookupFrozen(t: TreeReader, key: Uint8Array): StoredValue | undefined {
+  const leaf = findLeafFrozen(t, key);
+  return leaf === null ? undefined : leaf.find(key);
 }
