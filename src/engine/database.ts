@@ -376,7 +376,7 @@ export class Database {
    */
   async update<T>(fn: (tx: WriteTx) => T): Promise<T> {
     const after: (() => void)[] = [];
-    const result = await this.logged(this.store.update((tx) => {
+    const committed = this.store.update((tx) => {
       after.length = 0;
       const changes: Change[] = [];
       const ctx = this.writeCtx(tx, after, changes);
@@ -384,7 +384,9 @@ export class Database {
       if (this.mvcc && tx.dirty.size > 0) recordCommitTime(tx, ctx.records.writeSeq, ctx.nowMs);
       this.link?.stage(ctx.records.writeSeq, ctx.nowMs, changes);
       return value;
-    }));
+    });
+    // Without a changelog there is nothing to settle: skip logged()'s extra promise layer.
+    const result = await (this.link === null ? committed : this.logged(committed));
     for (const hook of after) {
       try {
         hook();
@@ -632,14 +634,31 @@ export class Database {
   private writeCtx(tx: StoreWriteTx, after: (() => void)[], changes: Change[]): WriteCtx {
     const nowMs = Math.max(Date.now(), this.lastTimeMs);
     this.lastTimeMs = nowMs;
-    return {
-      records: new RecordWriter(tx, this.mvcc, this.store.maxValueBytes),
-      hooks: this.hookSet,
-      nowMs,
-      ulids: this.ulids,
-      afterCommit: (f) => after.push(f),
-      change: (c) => changes.push(c),
-    };
+    return new TxWriteCtx(new RecordWriter(tx, this.mvcc, this.store.maxValueBytes),
+      this.hookSet, nowMs, this.ulids, after, changes);
+  }
+}
+
+/**
+ * The context of one update. A class, not an object literal with arrow functions: under tsx
+ * (esbuild keepNames) every named arrow created per call costs an Object.defineProperty.
+ */
+class TxWriteCtx implements WriteCtx {
+  constructor(
+    readonly records: RecordWriter,
+    readonly hooks: RecordHooks,
+    readonly nowMs: number,
+    readonly ulids: UlidGenerator,
+    private readonly after: (() => void)[],
+    private readonly changes: Change[],
+  ) {}
+
+  afterCommit(fn: () => void): void {
+    this.after.push(fn);
+  }
+
+  change(entry: Change): void {
+    this.changes.push(entry);
   }
 }
 

@@ -45,6 +45,7 @@ import type { TxHost } from './tx.js';
 import type { RecoveredWal } from './wal/recovery.js';
 import { walFramesStart } from './wal/wal-format.js';
 import { WalWriter } from './wal/wal-writer.js';
+import type { PageImage } from './wal/wal-writer.js';
 import { LeaseTable, checkLeaseTtl } from './lease.js';
 import type { BackupLease, BackupLeaseOptions } from './lease.js';
 import { inlineValueBytesMax } from './btree/values.js';
@@ -296,18 +297,12 @@ export class Store implements TxHost {
       // the writer's objects, whose keys are scattered over many small arrays: reads after a
       // bulk load were ~2.5x slower than after a reopen (120k vs 300k/s); re-decoding branches
       // recovers most of it (~215k/s). Leaves stay packed through writes (see compactNode).
-      const nodes = new Map<number, PageNode>();
-      const images = [...tx.dirty].map(([pageNo, node]) => ({
-        pageNo, encode: (out: Uint8Array, dv: DataView, base: number) => {
-          const used = encodePage(node, pageNo, out, dv, base, this.usable);
-          nodes.set(pageNo, this.compactNode(node, pageNo, out.subarray(base, base + used)));
-          return used;
-        } }));
+      const images: DirtyImage[] = [];
+      for (const [pageNo, node] of tx.dirty) images.push(new DirtyImage(this, pageNo, node));
       built = this.wal.build(images, state);
       const seq = Number(state.commitSeq);
       refs = images.map((img, i) => ({ pageNo: img.pageNo, frameId: this.pages.nextFrameId(),
-        offset: built.pageOffsets[i]!, length: built.pageLengths[i]!,
-        node: nodes.get(img.pageNo)!, seq }));
+        offset: built.pageOffsets[i]!, length: built.pageLengths[i]!, node: img.kept!, seq }));
     } catch (err) {
       this.freelist.rollback();
       if (!(err instanceof Error && 'code' in err)) this.poison(fatal(err, this.path));
@@ -324,7 +319,7 @@ export class Store implements TxHost {
   }
 
   /** The node to keep for a page just encoded as `encoded` (its used prefix); see commit(). */
-  private compactNode(node: PageNode, pageNo: number, encoded: Uint8Array): PageNode {
+  compactNode(node: PageNode, pageNo: number, encoded: Uint8Array): PageNode {
     if (node.type === pageTypeLeaf) {
       // Leaves are kept packed too: writes change packed leaves in place (LeafNode.putPacked),
       // so only leaves that went through the array form (deletes, merges) are re-packed here.
@@ -660,6 +655,24 @@ export class Store implements TxHost {
   }
 }
 
+
+/**
+ * A dirty page to log (WalWriter.build calls `encode`); `kept` is then the node to keep for it.
+ * A class, not an object literal with an arrow function: under tsx (esbuild keepNames) every
+ * named arrow created per commit costs an Object.defineProperty.
+ */
+class DirtyImage implements PageImage {
+  kept: PageNode | null = null;
+
+  constructor(private readonly store: Store, readonly pageNo: number,
+    private readonly node: PageNode) {}
+
+  encode(out: Uint8Array, dv: DataView, base: number): number {
+    const used = encodePage(this.node, this.pageNo, out, dv, base, this.store.usable);
+    this.kept = this.store.compactNode(this.node, this.pageNo, out.subarray(base, base + used));
+    return used;
+  }
+}
 
 function asyncCallbackError(kind: string): HexxlaError {
   return hexxlaError('InvalidArgument', `${kind} callbacks must be synchronous: do async work ` +

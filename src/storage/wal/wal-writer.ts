@@ -2,20 +2,31 @@
  * Appends commits to the WAL and makes them durable with group commit.
  *
  * A commit's frames are built synchronously at commit time (offsets and frame indexes assigned in
- * commit order) and queued. One batch is in flight at a time: the queued commits are written with
- * one write call, then one fsync covers them all. Commits that arrive during that fsync wait for
- * the next batch, so concurrent committers share fsyncs. A batch is written only after the
- * previous batch's fsync completed: that is what lets recovery use `syncedThrough` to tell a torn
- * tail from damaged synced data.
+ * commit order) and queued. A batch (every queued commit) is written with one write call and made
+ * durable by one fsync. Up to `syncsInFlightMax` batches may have their fsync in flight at once
+ * (a batch is written while earlier fsyncs are still running): the callbacks of one group of
+ * writers run while the fsync of another group is in flight, and this disk serves concurrent
+ * fdatasyncs about as fast as one. Batches are acknowledged strictly in log order: a batch is
+ * durable (its `onDurable` runs, readers see it, its commits resolve) only once its own fsync and
+ * those of every earlier batch have completed. `syncedThrough` in a commit frame is the end of
+ * the last acknowledged batch when the frame was built, so it still only ever names bytes that
+ * were fsynced: recovery's torn-tail rule is unchanged.
+ *
+ * Batching: with W writers in a closed loop (each waits for its commit, then commits again), one
+ * batch of all W leaves the disk idle while the W callbacks run. So a batch starts as soon as
+ * ceil(W / syncsInFlightMax) commits are queued (W estimated from the commits outstanding when
+ * batches start); otherwise (and always while W is estimated at 1) the batch goes one macrotask
+ * later (setImmediate), which lets writers just resolved (microtasks) join it.
  *
  * Failure policy (ARCHITECTURE §3): a failed write (ENOSPC, EIO) fails the batch and every
- * commit queued behind it (they were built on it), lets the store roll back to the durable state
- * at once, and truncates the log back to the last durable byte; the database stays usable. The
- * failed commits are rejected only once that truncation is fsynced: a short write may have left
- * whole commits of the batch in the file, and a caller told "DiskFull" must never see them come
- * back after a power loss. If the truncation cannot be made durable their outcome is unknown:
- * they are rejected with DatabasePoisoned. A failed fsync is not retryable: the writer is
- * poisoned and every later commit fails until reopen.
+ * commit queued behind it (they were built on it). Once no earlier fsync is in flight (their
+ * batches are acknowledged as usual), the store rolls back to the durable state and the log is
+ * truncated back to the last durable byte; the database stays usable. The failed commits are
+ * rejected only once that truncation is fsynced: a short write may have left whole commits of
+ * the batch in the file, and a caller told "DiskFull" must never see them come back after a
+ * power loss. If the truncation cannot be made durable their outcome is unknown: they are
+ * rejected with DatabasePoisoned. A failed fsync is not retryable: the writer is poisoned and
+ * every commit not yet acknowledged, and every later one, fails until reopen.
  */
 import { randomInt } from 'node:crypto';
 import { hexxlaError, ioError } from '../../errors.js';
@@ -62,6 +73,23 @@ interface Queued {
   reject: (err: unknown) => void;
 }
 
+/** A written batch whose fsync was started; acknowledged in log order. */
+interface Flight {
+  batch: Queued[];
+  /** Log offset after the batch (the synced offset once it is acknowledged). */
+  end: number;
+  synced: boolean;
+}
+
+/** A failed batch write waiting for the fsyncs in flight before it is handled. */
+interface FailedWrite {
+  batch: Queued[];
+  error: HexxlaError;
+}
+
+/** Batches whose fsync may run at once (see the file comment). */
+export const walSyncsInFlightMax = 2;
+
 export interface WalCounters {
   commits: number;
   syncs: number;
@@ -80,7 +108,15 @@ export class WalWriter {
   private stage = new Uint8Array(0);
   private stageView = new DataView(this.stage.buffer);
   private stageUsed = 0;
-  private running: Promise<void> | null = null;
+  /** Written batches whose fsync is in flight or not yet acknowledged, in log order. */
+  private flights: Flight[] = [];
+  private failedWrite: FailedWrite | null = null;
+  /** True while a failed batch is being truncated away. */
+  private recovering = false;
+  private flushScheduled = false;
+  /** Estimated number of concurrent writers (commits outstanding when batches start). */
+  private writers = 1;
+  private idleWaiters: (() => void)[] = [];
   private poisonedBy: HexxlaError | null = null;
   /** Awaited before every WAL fsync (see syncBatch). */
   beforeSync: (() => Promise<void>) | null = null;
@@ -105,7 +141,8 @@ export class WalWriter {
 
   /** True when no commit is queued or being written/synced. */
   get idle(): boolean {
-    return this.running === null && this.queue.length === 0;
+    return this.queue.length === 0 && this.flights.length === 0 && this.failedWrite === null &&
+      !this.recovering;
   }
 
   /** True when the log holds frames since the last reset. */
@@ -191,37 +228,57 @@ export class WalWriter {
   /** Queues a built commit; resolves once it is durable (after `onDurable` ran). */
   enqueue(commit: BuiltCommit, onDurable: () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      if (this.poisonedBy !== null) {
+        reject(this.poisonedBy);
+        return;
+      }
       this.queue.push({ commit, onDurable, resolve, reject });
-      if (this.running === null) this.running = this.run();
+      this.pump();
     });
   }
 
   /** Resolves when every queued commit is durable or failed. */
   async drain(): Promise<void> {
-    while (this.running !== null) await this.running;
+    while (!this.idle) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async run(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        // Let the writers resolved by the previous batch (microtasks) enqueue their next commit
-        // first: otherwise N concurrent writers split into two alternating half-size batches.
-        await yieldToMicrotasks();
-        const batch = this.queue.splice(0);
-        const failed = this.writeBatch(batch);
-        if (failed !== null) {
-          await this.truncateAfterFailure(failed);
-          continue;
-        }
-        await this.syncBatch(batch);
-      }
-    } finally {
-      this.running = null;
+  /**
+   * Starts a batch now when enough commits are queued (see the file comment), else once a
+   * macrotask later; nothing while every fsync slot is taken (the next acknowledgement calls
+   * again) or a failed write is being handled.
+   */
+  private pump(): void {
+    if (this.queue.length === 0 || this.failedWrite !== null || this.recovering) return;
+    if (this.flights.length >= walSyncsInFlightMax) return;
+    if (this.writers > 1 && this.queue.length >= Math.ceil(this.writers / walSyncsInFlightMax)) {
+      this.startBatch();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        if (this.queue.length === 0 || this.failedWrite !== null || this.recovering) return;
+        if (this.flights.length < walSyncsInFlightMax) this.startBatch();
+      });
     }
   }
 
-  /** Writes the batch; on failure rolls back and returns the commits to reject, else null. */
-  private writeBatch(batch: Queued[]): { commits: Queued[]; error: HexxlaError } | null {
+  /** Writes every queued commit as one batch and starts its fsync. */
+  private startBatch(): void {
+    let outstanding = this.queue.length;
+    for (const f of this.flights) outstanding += f.batch.length;
+    this.writers = Math.max(outstanding, this.writers - 1);
+    const batch = this.queue.splice(0);
+    if (!this.writeBatch(batch)) return;
+    const flight: Flight = { batch, end: this.writtenOffset, synced: false };
+    this.flights.push(flight);
+    void this.syncFlight(flight);
+  }
+
+  /**
+   * Writes the batch; false when the write failed (the failure is then handled at once, or once
+   * the fsyncs in flight before it are done).
+   */
+  private writeBatch(batch: Queued[]): boolean {
     const buf = this.stage.subarray(batch[0]!.commit.stageStart,
       batch[batch.length - 1]!.commit.stageEnd);
     // Every queued commit is in this batch, so the arena is free once the write returns.
@@ -230,19 +287,16 @@ export class WalWriter {
       failpoint('wal-before-write');
       this.file.write(buf, this.writtenOffset);
     } catch (err) {
-      const first = batch[0]!.commit;
-      const commits = [...batch, ...this.queue.splice(0)];
-      this.appendOffset = first.startOffset;
-      this.nextFrameIndex = first.startFrameIndex;
-      this.onRollback();
-      return { commits, error: ioError('write-ahead log write', this.file.path, err) };
+      this.failedWrite = { batch, error: ioError('write-ahead log write', this.file.path, err) };
+      if (this.flights.length === 0) this.handleFailedWrite();
+      return false;
     }
     this.writtenOffset += buf.length;
     this.counters.bytesWritten += buf.length;
-    return null;
+    return true;
   }
 
-  private async syncBatch(batch: Queued[]): Promise<void> {
+  private async syncFlight(flight: Flight): Promise<void> {
     try {
       // Sidecars written with these commits (the changelog) become durable first, so a durable
       // commit never lacks its sidecar records; a failure here poisons like a WAL fsync failure.
@@ -251,43 +305,91 @@ export class WalWriter {
       await this.file.sync();
       failpoint('wal-after-sync');
     } catch (err) {
-      this.poison(ioError('write-ahead log fsync', this.file.path, err), batch);
+      if (this.flights.includes(flight)) {
+        this.poison(ioError('write-ahead log fsync', this.file.path, err));
+      }
       return;
     }
-    this.syncedOffset = this.writtenOffset;
+    // A flight dropped meanwhile was rejected by a poisoning failure of another fsync.
+    if (!this.flights.includes(flight)) return;
+    flight.synced = true;
     this.counters.syncs++;
-    this.counters.batches++;
-    this.counters.commits += batch.length;
-    this.counters.batchMax = Math.max(this.counters.batchMax, batch.length);
-    for (const q of batch) q.onDurable();
-    for (const q of batch) q.resolve();
+    this.acknowledge();
+  }
+
+  /** Acknowledges, in log order, every batch whose fsync and all earlier ones completed. */
+  private acknowledge(): void {
+    while (this.flights.length > 0 && this.flights[0]!.synced) {
+      const { batch, end } = this.flights.shift()!;
+      this.syncedOffset = end;
+      this.counters.batches++;
+      this.counters.commits += batch.length;
+      this.counters.batchMax = Math.max(this.counters.batchMax, batch.length);
+      for (const q of batch) q.onDurable();
+      for (const q of batch) q.resolve();
+    }
+    if (this.failedWrite !== null && this.flights.length === 0) this.handleFailedWrite();
+    this.pump();
+    this.notifyIfIdle();
+  }
+
+  /**
+   * A batch write failed and no earlier fsync is in flight: drops the failed batch and every
+   * commit queued behind it (built on it) from the log position and the store's state, then
+   * truncates the log (see truncateAfterFailure). Commits queued from now on are built on the
+   * durable state and go into the next batch.
+   */
+  private handleFailedWrite(): void {
+    const failed = this.failedWrite!;
+    this.failedWrite = null;
+    const first = failed.batch[0]!.commit;
+    const commits = [...failed.batch, ...this.queue.splice(0)];
+    this.appendOffset = first.startOffset;
+    this.nextFrameIndex = first.startFrameIndex;
+    this.stageUsed = 0;
+    this.onRollback();
+    this.recovering = true;
+    void this.truncateAfterFailure(commits, failed.error);
   }
 
   /**
    * Removes a failed batch's frames (a short write may have left some) so they can neither be
-   * replayed nor mistaken for later ones, then rejects the failed commits. Commits queued
-   * meanwhile were built on the durable state and go into the next batch.
+   * replayed nor mistaken for later ones, then rejects the failed commits.
    */
-  private async truncateAfterFailure(
-    failed: { commits: Queued[]; error: HexxlaError },
-  ): Promise<void> {
+  private async truncateAfterFailure(commits: Queued[], error: HexxlaError): Promise<void> {
     try {
       this.file.truncate(this.syncedOffset);
       await this.file.sync();
       this.writtenOffset = this.syncedOffset;
     } catch (err) {
-      this.poison(ioError('write-ahead log truncate', this.file.path, err), failed.commits);
+      this.recovering = false;
+      this.poison(ioError('write-ahead log truncate', this.file.path, err), commits);
       return;
     }
-    for (const q of failed.commits) q.reject(failed.error);
+    this.recovering = false;
+    for (const q of commits) q.reject(error);
+    this.pump();
+    this.notifyIfIdle();
   }
 
-  private poison(cause: HexxlaError, batch: Queued[]): void {
+  /** Rejects every commit not yet acknowledged (and `more`), and refuses all later ones. */
+  private poison(cause: HexxlaError, more: Queued[] = []): void {
     const err = hexxlaError('DatabasePoisoned', 'the write-ahead log could not be made durable; ' +
       'the database refuses writes until it is reopened', { path: this.file.path }, cause);
     this.poisonedBy = err;
-    for (const q of [...batch, ...this.queue.splice(0)]) q.reject(err);
+    const rejected = [...more, ...this.flights.flatMap((f) => f.batch),
+      ...(this.failedWrite?.batch ?? []), ...this.queue.splice(0)];
+    this.flights = [];
+    this.failedWrite = null;
+    for (const q of rejected) q.reject(err);
     this.onPoison(err);
+    this.notifyIfIdle();
+  }
+
+  private notifyIfIdle(): void {
+    if (!this.idle || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters.splice(0);
+    for (const w of waiters) w();
   }
 
   /**
@@ -310,9 +412,4 @@ export class WalWriter {
     this.nextFrameIndex = 0;
     if (this.file.size() > retainBytes) this.file.truncate(retainBytes);
   }
-}
-
-/** Resolves after every queued microtask (but not I/O callbacks) has run. */
-function yieldToMicrotasks(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
