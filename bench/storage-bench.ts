@@ -13,7 +13,8 @@
  *   W4 200,000 random point reads (one view each)  reads/s
  *   W5 1,000 range scans of 100 keys               scans/s
  *   W6 overwrite every record (transactions of 1,000), file size before/after
- * Usage: npm run bench [-- --records N --dir DIR --page-size N]
+ * Usage: npm run bench [-- --records N --dir DIR --page-size N --syncs-in-flight N]
+ *   (--syncs-in-flight: the walSyncsInFlight option, default 1)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,10 +30,12 @@ const { values: args } = parseArgs({
     records: { type: 'string', default: '100000' },
     dir: { type: 'string' },
     'page-size': { type: 'string', default: '4096' },
+    'syncs-in-flight': { type: 'string', default: '1' },
   },
 });
 const recordCount = Number(args.records);
 const pageSize = Number(args['page-size']);
+const walSyncsInFlight = Number(args['syncs-in-flight']);
 
 
 function makeKeys(n: number, rand: () => number): Uint8Array[] {
@@ -227,9 +230,10 @@ async function main(): Promise<void> {
   const vals = keys.map((_, i) => makeValue(i, rand));
   const avg = vals.reduce((a, v) => a + v.length, 0) / vals.length;
   console.log(`HexxlaDB storage benchmark: ${fmt(recordCount)} records, ${avg.toFixed(0)}-byte ` +
-    `values, 16-byte keys, page ${pageSize}, node ${process.version}, ${os.cpus().length} cpus`);
+    `values, 16-byte keys, page ${pageSize}, node ${process.version}, ${os.cpus().length} cpus, ` +
+    `walSyncsInFlight ${walSyncsInFlight}`);
   await diskFloor(dir);
-  const db = await open(dbPath, { pageSize });
+  const db = await open(dbPath, { pageSize, walSyncsInFlight });
   await w1(db, keys, vals);
   await w1b(dir, keys, vals);
   await w2(db, rand);

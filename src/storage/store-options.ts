@@ -24,6 +24,13 @@ export interface StoreOptions extends EncryptionCredentials {
   cacheBytes?: number;
   /** WAL size that triggers a checkpoint (default 16 MiB). */
   walCheckpointBytes?: number;
+  /**
+   * Group-commit batches whose fsync may run at once (1 … 4, default 1). With 2, the callbacks
+   * of one group of concurrent writers run while the previous group's fsync is in flight: worth
+   * it on disks that serve concurrent flushes in parallel, at up to twice the fsyncs (see
+   * docs/performance.md "Group commit"). Durability is the same for every value.
+   */
+  walSyncsInFlight?: number;
   // encryptionKey, passphrase, kdfCost (EncryptionCredentials): a new database given either
   // credential is encrypted (AES-256-GCM, SPEC §4.4); an encrypted one needs the same to open.
 }
@@ -36,6 +43,7 @@ export interface ResolvedStoreOptions {
   mvcc: boolean;
   cacheBytes: number;
   walCheckpointBytes: number;
+  walSyncsInFlight: number;
   /** Validated credentials, null for none. */
   credentials: ResolvedCredentials | null;
 }
@@ -69,6 +77,7 @@ export function resolveStoreOptions(o: StoreOptions = {}): ResolvedStoreOptions 
       Number.MAX_SAFE_INTEGER),
     walCheckpointBytes: checkInteger('walCheckpointBytes',
       o.walCheckpointBytes ?? walCheckpointBytesDefault, walCheckpointBytesMin, 2 ** 40),
+    walSyncsInFlight: checkInteger('walSyncsInFlight', o.walSyncsInFlight ?? 1, 1, 4),
     credentials: resolveCredentials(o),
   };
 }

@@ -145,7 +145,8 @@ export class Store implements TxHost {
     const walHeader = recovered.header ?? { pageSize: header.pageSize, generation: 0n, salt0: 0,
       salt1: 0, fileId: header.fileId, baseSeq: header.commitSeq };
     this.wal = new WalWriter(parts.walFile, walHeader, recovered.slot, header.pageSize,
-      () => this.rollbackToDurable(), (err) => this.poison(err), parts.cipher?.wal ?? null);
+      () => this.rollbackToDurable(), (err) => this.poison(err), parts.cipher?.wal ?? null,
+      parts.options.walSyncsInFlight);
   }
 
   /**
@@ -606,7 +607,8 @@ export class Store implements TxHost {
     const secret = creds === null ? {} : creds.kind === 'key'
       ? { encryptionKey: creds.key } : { passphrase: new TextDecoder().decode(creds.secret) };
     return { fs: o.fs, create: false, cacheBytes: o.cacheBytes,
-      walCheckpointBytes: o.walCheckpointBytes, ...secret };
+      walCheckpointBytes: o.walCheckpointBytes, walSyncsInFlight: o.walSyncsInFlight,
+      ...secret };
   }
 
   /**

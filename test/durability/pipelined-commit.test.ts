@@ -39,7 +39,7 @@ import { codeOf } from './fs-images.js';
 const seed = seedFromEnv(4242);
 const dir = '/db';
 const dbPath = `${dir}/pipe.db`;
-const options = { walCheckpointBytes: 64 * 1024 };
+const options = { walCheckpointBytes: 64 * 1024, walSyncsInFlight: 2 };
 const prefixes = modelPrefixes(seed, 120);
 
 /** Counts how many log syncs are in flight at once (the most seen so far in `peak`). */
@@ -146,7 +146,8 @@ describe(`I/O failures with overlapping batches (HEXXLA_SEED=${seed})`, () => {
     fs.flushAll();
     const peak = { max: 0 };
     const driver = new CommitDriver(seed);
-    const db = await open(dbPath, { fs: countingFs(fs, peak), walCheckpointBytes: 1 << 26 });
+    const db = await open(dbPath, { fs: countingFs(fs, peak), walCheckpointBytes: 1 << 26,
+      walSyncsInFlight: 2 });
     await closedLoop(db, driver, 6, 3);
     expect(peak.max).toBeGreaterThanOrEqual(2);
     return { fs, driver, db };

@@ -149,6 +149,8 @@ describe('argument errors', () => {
     ['maxValueBytes', { maxValueBytes: 1000.5 }],
     ['cacheBytes', { cacheBytes: -1 }],
     ['walCheckpointBytes', { walCheckpointBytes: 1000 }],
+    ['walSyncsInFlight', { walSyncsInFlight: 0 }],
+    ['walSyncsInFlight', { walSyncsInFlight: 5 }],
   ])('rejects an invalid %s option with InvalidArgument naming it (%o)', async (name, options) => {
     const fs = new MemoryFileSystem();
     const err = await expectReject(open('/bad/test.db', { fs, ...options }), 'InvalidArgument');

@@ -3,14 +3,15 @@
  *
  * A commit's frames are built synchronously at commit time (offsets and frame indexes assigned in
  * commit order) and queued. A batch (every queued commit) is written with one write call and made
- * durable by one fsync. Up to `syncsInFlightMax` batches may have their fsync in flight at once
- * (a batch is written while earlier fsyncs are still running): the callbacks of one group of
- * writers run while the fsync of another group is in flight, and this disk serves concurrent
- * fdatasyncs about as fast as one. Batches are acknowledged strictly in log order: a batch is
- * durable (its `onDurable` runs, readers see it, its commits resolve) only once its own fsync and
- * those of every earlier batch have completed. `syncedThrough` in a commit frame is the end of
- * the last acknowledged batch when the frame was built, so it still only ever names bytes that
- * were fsynced: recovery's torn-tail rule is unchanged.
+ * durable by one fsync. Up to `syncsInFlightMax` batches (option walSyncsInFlight, default 1)
+ * may have their fsync in flight at once (a batch is written while earlier fsyncs are still
+ * running): the callbacks of one group of writers run while the fsync of another group is in
+ * flight, which pays on disks that serve concurrent fdatasyncs about as fast as one. Batches
+ * are acknowledged strictly in log order: a batch is durable (its `onDurable` runs, readers see
+ * it, its commits resolve) only once its own fsync and those of every earlier batch completed.
+ * `syncedThrough` in a commit frame is the end of the last acknowledged batch when the frame was
+ * built, so it still only ever names bytes that were fsynced: recovery's torn-tail rule is
+ * unchanged.
  *
  * Batching: with W writers in a closed loop (each waits for its commit, then commits again), one
  * batch of all W leaves the disk idle while the W callbacks run. So a batch starts as soon as
@@ -87,8 +88,6 @@ interface FailedWrite {
   error: HexxlaError;
 }
 
-/** Batches whose fsync may run at once (see the file comment). */
-export const walSyncsInFlightMax = 2;
 
 export interface WalCounters {
   commits: number;
@@ -133,6 +132,8 @@ export class WalWriter {
     private readonly onPoison: (err: HexxlaError) => void,
     /** Seals every payload (encrypted database); null for a plain one. */
     private readonly cipher: FrameCipher | null = null,
+    /** Batches whose fsync may run at once (option walSyncsInFlight; see the file comment). */
+    private readonly syncsInFlightMax = 1,
   ) {}
 
   get poisoned(): HexxlaError | null {
@@ -249,15 +250,16 @@ export class WalWriter {
    */
   private pump(): void {
     if (this.queue.length === 0 || this.failedWrite !== null || this.recovering) return;
-    if (this.flights.length >= walSyncsInFlightMax) return;
-    if (this.writers > 1 && this.queue.length >= Math.ceil(this.writers / walSyncsInFlightMax)) {
+    if (this.flights.length >= this.syncsInFlightMax) return;
+    if (this.writers > 1 &&
+      this.queue.length >= Math.ceil(this.writers / this.syncsInFlightMax)) {
       this.startBatch();
     } else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => {
         this.flushScheduled = false;
         if (this.queue.length === 0 || this.failedWrite !== null || this.recovering) return;
-        if (this.flights.length < walSyncsInFlightMax) this.startBatch();
+        if (this.flights.length < this.syncsInFlightMax) this.startBatch();
       });
     }
   }
