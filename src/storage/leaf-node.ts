@@ -10,6 +10,7 @@
  */
 import { pageHeaderBytes } from '../limits.js';
 import { allocPageBytes, copyBytes, releasePageBytes } from './bytes.js';
+import { keyWord } from './key-index.js';
 
 export const valueKindInline = 0;
 export const valueKindInlineDeflate = 1;
@@ -403,7 +404,7 @@ export class LeafNode {
     const ix = this.ix ?? this.buildIndex();
     const src = this.src!;
     const keyLen = key.length;
-    const w = wordAt(key, 0, keyLen, this.ixAt);
+    const w = keyWord(key, 0, keyLen, this.ixAt);
     // Keys that share the leaf's prefix are ordered as their words, ties broken by the whole key;
     // a key outside the prefix cannot be found whatever the search does (checked in full).
     let lo = 0;
@@ -443,7 +444,7 @@ export class LeafNode {
     const ix = new Int32Array(n * 2);
     for (let i = 0; i < n; i++) {
       const off = offs[i]!;
-      ix[i * 2] = wordAt(src, off + 2, src[off]! | (src[off + 1]! << 8), at);
+      ix[i * 2] = keyWord(src, off + 2, src[off]! | (src[off + 1]! << 8), at);
       ix[i * 2 + 1] = off;
     }
     this.ix = ix;
@@ -578,21 +579,6 @@ export class LeafNode {
     this.valCache = null;
     this.ix = null;
   }
-}
-
-/**
- * Bytes at..at+3 of the key of `len` bytes at `b[start]` (zeros past its end), big-endian, sign
- * bit flipped: signed order of the words is the byte order of those bytes.
- */
-function wordAt(b: Uint8Array, start: number, len: number, at: number): number {
-  const p = start + at;
-  const r = len - at;
-  if (r >= 4) {
-    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) ^ 0x80000000;
-  }
-  let w = 0;
-  for (let i = 0; i < 4; i++) w = (w << 8) | (i < r ? b[p + i]! : 0);
-  return w ^ 0x80000000;
 }
 
 /** Lexicographic byte comparison (a JS loop beats Buffer.compare's call cost on short keys). */
