@@ -96,7 +96,7 @@ export class KeyIndex {
 
   /**
    * First index whose key is > `key` (length when none): the branch child that may hold it.
-   * Comparisons skip the bytes `key` shares with both current bounds (see LeafNode.valueOffset).
+   * Probes compare the keys' words (see `words`); only equal words compare the bytes after `at`.
    */
   upperBound(key: Uint8Array): number {
     const buf = this.buf;
