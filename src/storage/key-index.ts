@@ -4,8 +4,8 @@
  * Entry i sits at `offs[i]` as `u16 keyLen (LE) | key bytes`, the framing keys have in a leaf
  * page body. Read-only views search committed branch pages through one (btree/search.ts
  * lookupFrozen): a branch's keys are many small arrays, and each probe of a search over them
- * chases a pointer to the array object, then to its bytes. (Leaves need none: a committed leaf
- * is packed, and LeafNode.find compares in its page buffer the same way.)
+ * chases a pointer to the array object, then to its bytes. (A committed leaf is packed: its keys
+ * are already framed this way in its page buffer, and LeafNode.valueOffset keeps only words.)
  *
  * An index is immutable and owns its buffer: `of` copies the keys, so it holds no view of a page
  * buffer and outlives any page buffer recycling (LeafNode.release, releasePageBytes) unharmed.
