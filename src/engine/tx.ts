@@ -70,7 +70,9 @@ function probeKey(key: Uint8Array): Uint8Array {
     out[0] = rawKeyPrefix;
     probes[key.length] = out;
   }
-  out.set(key, 1);
+  // A loop, not out.set(key, 1): for keys this short the builtin's call costs more than the copy.
+  if (key.length <= 32) for (let i = 0; i < key.length; i++) out[i + 1] = key[i]!;
+  else out.set(key, 1);
   return out;
 }
 

@@ -474,6 +474,15 @@ function fixedBlock(): void {
     if ((e & 0xf0) === 0) {
       if (o >= outLen) malformed('output longer than the raw length');
       out[o++] = e >>> 16;
+      // A second literal from the bits left (≥ 7) when its whole code is among them: bits above
+      // `c` are zeros, and the table repeats an 8-bit code's entry for both values of bit 9.
+      const e2 = decLit[b & 511]!;
+      const l2 = e2 & 15;
+      if ((e2 & 0xf0) !== 0 || l2 > c) continue;
+      b >>>= l2;
+      c -= l2;
+      if (o >= outLen) malformed('output longer than the raw length');
+      out[o++] = e2 >>> 16;
       continue;
     }
     if ((e & tagEnd) !== 0) {

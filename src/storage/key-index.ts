@@ -4,8 +4,8 @@
  * Entry i sits at `offs[i]` as `u16 keyLen (LE) | key bytes`, the framing keys have in a leaf
  * page body. Read-only views search committed branch pages through one (btree/search.ts
  * lookupFrozen): a branch's keys are many small arrays, and each probe of a search over them
- * chases a pointer to the array object, then to its bytes. (Leaves need none: a committed leaf
- * is packed, and LeafNode.find compares in its page buffer the same way.)
+ * chases a pointer to the array object, then to its bytes. (A committed leaf is packed: its keys
+ * are already framed this way in its page buffer, and LeafNode.valueOffset keeps only words.)
  *
  * An index is immutable and owns its buffer: `of` copies the keys, so it holds no view of a page
  * buffer and outlives any page buffer recycling (LeafNode.release, releasePageBytes) unharmed.
@@ -13,12 +13,35 @@
  */
 
 export class KeyIndex {
+  /** Length of the prefix all keys share. */
+  readonly at: number;
+  /** Per key, its 4 bytes from `at` (keyWord): most probes of a search compare these alone. */
+  readonly words: Int32Array;
+
   constructor(
     /** Holds the entries; nothing else holds it. */
     readonly buf: Uint8Array,
     /** Start of each entry in `buf`, in key order. */
     readonly offs: Uint16Array,
-  ) {}
+  ) {
+    const n = offs.length;
+    let at = 0;
+    if (n > 1) {
+      const a = offs[0]!;
+      const b = offs[n - 1]!;
+      const aLen = buf[a]! | (buf[a + 1]! << 8);
+      const bLen = buf[b]! | (buf[b + 1]! << 8);
+      const m = aLen < bLen ? aLen : bLen;
+      while (at < m && buf[a + 2 + at] === buf[b + 2 + at]) at++;
+    }
+    const words = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const off = offs[i]!;
+      words[i] = keyWord(buf, off + 2, buf[off]! | (buf[off + 1]! << 8), at);
+    }
+    this.at = at;
+    this.words = words;
+  }
 
   /** An index over `keys` (sorted, strictly increasing), copied into one fresh buffer. */
   static of(keys: readonly Uint8Array[]): KeyIndex {
@@ -73,32 +96,64 @@ export class KeyIndex {
 
   /**
    * First index whose key is > `key` (length when none): the branch child that may hold it.
-   * Comparisons skip the bytes `key` shares with both current bounds (see LeafNode.valueOffset).
+   * Probes compare the keys' words (see `words`); only equal words compare the bytes after `at`.
    */
   upperBound(key: Uint8Array): number {
     const buf = this.buf;
-    const offs = this.offs;
+    const n = this.offs.length;
+    if (n === 0) return 0;
+    const at = this.at;
     const keyLen = key.length;
+    // A key outside the prefix all keys share sorts before or after all of them.
+    const first = this.offs[0]! + 2;
+    const m = at < keyLen ? at : keyLen;
+    for (let j = 0; j < m; j++) {
+      const d = buf[first + j]! - key[j]!;
+      if (d !== 0) return d > 0 ? 0 : n;
+    }
+    if (keyLen < at) return 0;
+    // Within it, keys sort as their words, ties broken by the bytes after the prefix.
+    const words = this.words;
+    const w = keyWord(key, 0, keyLen, at);
     let lo = 0;
-    let hi = offs.length;
-    let loShared = 0;
-    let hiShared = 0;
+    let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const off = offs[mid]!;
-      const len = buf[off]! | (buf[off + 1]! << 8);
-      const n = len < keyLen ? len : keyLen;
-      let j = loShared < hiShared ? loShared : hiShared;
-      while (j < n && buf[off + 2 + j] === key[j]) j++;
-      const d = j < n ? buf[off + 2 + j]! - key[j]! : len - keyLen;
-      if (d <= 0) {
-        lo = mid + 1;
-        loShared = j;
-      } else {
-        hi = mid;
-        hiShared = j;
-      }
+      let d = words[mid]! - w;
+      if (d === 0) d = this.compareFrom(mid, key, at);
+      if (d <= 0) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }
+
+  /** compareAt for a key that shares the entry's first `from` bytes. */
+  private compareFrom(i: number, key: Uint8Array, from: number): number {
+    const buf = this.buf;
+    const off = this.offs[i]!;
+    const len = buf[off]! | (buf[off + 1]! << 8);
+    const n = len < key.length ? len : key.length;
+    for (let j = from; j < n; j++) {
+      const d = buf[off + 2 + j]! - key[j]!;
+      if (d !== 0) return d;
+    }
+    return len - key.length;
+  }
+
+}
+
+/**
+ * Bytes at..at+3 of the key of `len` bytes at `b[start]` (zeros past its end), big-endian, sign
+ * bit flipped: the signed order of two words is the byte order of those bytes, and keys that
+ * share their first `at` bytes have words in key order (equal words say nothing).
+ */
+export function keyWord(b: Uint8Array, start: number, len: number, at: number): number {
+  const p = start + at;
+  const r = len - at;
+  if (r >= 4) {
+    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) ^ 0x80000000;
+  }
+  let w = 0;
+  for (let i = 0; i < 4; i++) w = (w << 8) | (i < r ? b[p + i]! : 0);
+  return w ^ 0x80000000;
 }

@@ -10,6 +10,7 @@
  */
 import { pageHeaderBytes } from '../limits.js';
 import { allocPageBytes, copyBytes, releasePageBytes } from './bytes.js';
+import { keyWord } from './key-index.js';
 
 export const valueKindInline = 0;
 export const valueKindInlineDeflate = 1;
@@ -149,6 +150,14 @@ export class LeafNode {
   private ownsSrc = false;
   /** Packed form: values materialised by lookups, by entry index. */
   private valCache: Array<StoredValue | undefined> | null = null;
+  /**
+   * Packed form, built by the first valueOffset: per entry, the 4 key bytes from `ixAt` (the
+   * length of the prefix all keys share) as a big-endian word with its sign bit flipped, then the
+   * entry's offset. A point read searches these words (one small array) and reads one entry of
+   * the page, instead of ~5 entries spread over it. Copies only: holds no view of `src`.
+   */
+  private ix: Int32Array | null = null;
+  private ixAt = 0;
 
   constructor(
     keys: Uint8Array[] | null,
@@ -247,6 +256,7 @@ export class LeafNode {
     this.src = null;
     this.offs = null;
     this.valCache = null;
+    this.ix = null;
     this.ownsSrc = false;
     releasePageBytes(src);
   }
@@ -295,6 +305,7 @@ export class LeafNode {
     }
     this.bytes = end + delta;
     this.valCache = null;
+    this.ix = null;
     return old;
   }
 
@@ -353,6 +364,7 @@ export class LeafNode {
     this.offs = offs.slice(0, cut);
     this.bytes = from;
     this.valCache = null;
+    this.ix = null;
     return right;
   }
 
@@ -389,33 +401,55 @@ export class LeafNode {
    */
   valueOffset(key: Uint8Array): number {
     if (this.k !== null) return -2;
-    const offs = this.offs!;
+    const ix = this.ix ?? this.buildIndex();
     const src = this.src!;
     const keyLen = key.length;
+    const w = keyWord(key, 0, keyLen, this.ixAt);
+    // Keys that share the leaf's prefix are ordered as their words, ties broken by the whole key;
+    // a key outside the prefix cannot be found whatever the search does (checked in full).
     let lo = 0;
-    let hi = offs.length;
-    // Bytes that `key` shares with the keys at lo - 1 and hi: every key between them shares the
-    // smaller count too (keys sorted), so comparisons skip it (keys of a leaf share long prefixes).
-    let loShared = 0;
-    let hiShared = 0;
+    let hi = ix.length >>> 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const off = offs[mid]!;
-      const len = src[off]! | (src[off + 1]! << 8);
-      const n = len < keyLen ? len : keyLen;
-      let j = loShared < hiShared ? loShared : hiShared;
-      while (j < n && src[off + 2 + j] === key[j]) j++;
-      const d = j < n ? src[off + 2 + j]! - key[j]! : len - keyLen;
-      if (d === 0) return off + 2 + len;
-      if (d < 0) {
-        lo = mid + 1;
-        loShared = j;
-      } else {
-        hi = mid;
-        hiShared = j;
+      let d = ix[mid * 2]! - w;
+      if (d === 0) {
+        const off = ix[mid * 2 + 1]!;
+        const len = src[off]! | (src[off + 1]! << 8);
+        const n = len < keyLen ? len : keyLen;
+        let j = 0;
+        while (j < n && src[off + 2 + j] === key[j]) j++;
+        d = j < n ? src[off + 2 + j]! - key[j]! : len - keyLen;
+        if (d === 0) return off + 2 + len;
       }
+      if (d < 0) lo = mid + 1;
+      else hi = mid;
     }
     return -1;
+  }
+
+  /** Builds `ix` (see its comment) for this packed node. */
+  private buildIndex(): Int32Array {
+    const offs = this.offs!;
+    const src = this.src!;
+    const n = offs.length;
+    let at = 0;
+    if (n > 1) {
+      const a = offs[0]!;
+      const b = offs[n - 1]!;
+      const aLen = src[a]! | (src[a + 1]! << 8);
+      const bLen = src[b]! | (src[b + 1]! << 8);
+      const m = aLen < bLen ? aLen : bLen;
+      while (at < m && src[a + 2 + at] === src[b + 2 + at]) at++;
+    }
+    const ix = new Int32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      const off = offs[i]!;
+      ix[i * 2] = keyWord(src, off + 2, src[off]! | (src[off + 1]! << 8), at);
+      ix[i * 2 + 1] = off;
+    }
+    this.ix = ix;
+    this.ixAt = at;
+    return ix;
   }
 
   /** Entries in this node, packed or not. */
@@ -543,6 +577,7 @@ export class LeafNode {
     this.src = null;
     this.offs = null;
     this.valCache = null;
+    this.ix = null;
   }
 }
 

@@ -7,6 +7,9 @@
  * key/value arrays; after each put both are encoded with encodePage and compared byte for byte,
  * and the packed node is decoded again and compared entry by entry. splitPacked at every cut of
  * such pages yields the two halves of the entries, each encoding like its array form.
+ * valueOffset (the point read's search over a per-leaf index of key words) finds every entry of
+ * leaves whose keys share long prefixes, tie on the indexed bytes or are prefixes of each other,
+ * finds no absent key, and follows in-place changes made after its index was built.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -106,6 +109,41 @@ describe('LeafNode.putPacked', () => {
       expect(encode(right)).toEqual(encode(new LeafNode(keys.slice(cut), vals.slice(cut),
         right.bytes)));
       if (cut < keys.length) expect(right.packedKey(0)).toEqual(keys[cut]);
+    }
+  });
+});
+
+describe('LeafNode.valueOffset', () => {
+  function randomKey(rng: Prng, prefix: Uint8Array): Uint8Array {
+    const tail = new Uint8Array(rng.int(9)).map(() => [0, 1, 128, 255][rng.int(4)]!);
+    const key = new Uint8Array(rng.int(prefix.length + 1) + tail.length);
+    key.set(prefix.subarray(0, key.length - tail.length));
+    key.set(tail, key.length - tail.length);
+    return key.length === 0 ? Uint8Array.of(0) : key;
+  }
+
+  it('finds every entry and nothing else, before and after in-place puts', () => {
+    const rng = new Prng(424242);
+    for (let round = 0; round < 40; round++) {
+      const prefix = new Uint8Array(rng.int(12)).map(() => rng.int(256));
+      const keys: Uint8Array[] = [];
+      let node = LeafNode.packed(new Uint8Array(usable), null, new Uint16Array(0), 16);
+      for (let step = 0; step < 80; step++) {
+        const key = randomKey(rng, prefix);
+        const val = new StoredValue(valueKindInline, Uint8Array.of(step), 1, 1, 0);
+        // Every other put goes to a node whose index was built: it must see the change.
+        const next = rng.int(2) === 0 ? node.clone() : node;
+        if (next.putPacked(key, val, usable) === null) break;
+        if (!keys.some((k) => compareKeys(k, key) === 0)) keys.push(key);
+        keys.sort(compareKeys);
+        node = next;
+        for (let i = 0; i < keys.length; i++) {
+          expect(node.valueOffset(keys[i]!)).toBe(node.valueOffsetAt(i));
+        }
+        const probe = randomKey(rng, prefix);
+        const at = keys.findIndex((k) => compareKeys(k, probe) === 0);
+        expect(node.valueOffset(probe)).toBe(at < 0 ? -1 : node.valueOffsetAt(at));
+      }
     }
   });
 });
