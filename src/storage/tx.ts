@@ -10,7 +10,7 @@ import { copyBytes } from './bytes.js';
 import type { CommitState } from './header.js';
 import { Cursor } from './btree/cursor.js';
 import { treeDelete, treePut } from './btree/modify.js';
-import { findLeafFrozen, lookup, lookupFrozen } from './btree/search.js';
+import { findLeaf, lookup, lookupFrozen } from './btree/search.js';
 import type { TreeReader, TreeWriter } from './btree/tree-access.js';
 import { freeValue, loadValue, loadValueOf, storeValueBorrowed } from './btree/values.js';
 import type { Freelist } from './freelist.js';
@@ -140,7 +140,7 @@ export class StoreReadTx extends BaseTx {
   // Durable pages never change (writers clone them), so lookups may index them (lookupFrozen).
   override get(key: Uint8Array): Uint8Array | undefined {
     this.assertOpen();
-    const leaf = findLeafFrozen(this, key);
+    const leaf = findLeaf(this, key, true);
     return leaf === null ? undefined : loadValueOf(this, leaf, key);
   }
 

@@ -30,15 +30,21 @@ export function upperBound(keys: Uint8Array[], key: Uint8Array): number {
   return lo;
 }
 
-/** The leaf that holds or would hold `key`, or null for an empty tree. */
-export function findLeaf(t: TreeReader, key: Uint8Array): LeafNode | null {
+/**
+ * The leaf that holds or would hold `key`, or null for an empty tree. `frozen`: every page is
+ * committed and never changes again (a read-only view), so each branch is searched through a
+ * KeyIndex (its keys copied into one buffer) built on first use instead of its array of small
+ * key objects. Leaves (packed once committed) search their page buffer either way.
+ */
+export function findLeaf(t: TreeReader, key: Uint8Array, frozen = false): LeafNode | null {
   let pageNo = t.rootPage;
   if (pageNo === 0) return null;
   for (let depth = 0; depth < treeDepthMax; depth++) {
     const node = t.read(pageNo);
     if (node.type === pageTypeLeaf) return node;
     if (node.type !== pageTypeBranch) throw treeCorrupt(`page ${pageNo} is not a tree page`);
-    pageNo = node.children[upperBound(node.keys, key)]!;
+    pageNo = node.children[frozen ? (node.index ??= KeyIndex.of(node.keys)).upperBound(key)
+      : upperBound(node.keys, key)]!;
   }
   throw treeCorrupt('tree deeper than the depth limit: cycle in page links');
 }
@@ -54,26 +60,8 @@ export function lookup(t: TreeReader, key: Uint8Array): StoredValue | undefined 
   return leaf === null ? undefined : leaf.find(key);
 }
 
-/**
- * `findLeaf` for a read-only view, whose pages are all committed and never change again: searches
- * each branch through a KeyIndex (its keys copied into one buffer) built on first use, instead
- * of its array of small key objects. Leaves (packed once committed) search their page buffer.
- */
-export function findLeafFrozen(t: TreeReader, key: Uint8Array): LeafNode | null {
-  let pageNo = t.rootPage;
-  if (pageNo === 0) return null;
-  for (let depth = 0; depth < treeDepthMax; depth++) {
-    const node = t.read(pageNo);
-    if (node.type === pageTypeLeaf) return node;
-    if (node.type !== pageTypeBranch) throw treeCorrupt(`page ${pageNo} is not a tree page`);
-    node.index ??= KeyIndex.of(node.keys);
-    pageNo = node.children[node.index.upperBound(key)]!;
-  }
-  throw treeCorrupt('tree deeper than the depth limit: cycle in page links');
-}
-
-/** `lookup` for a read-only view (see findLeafFrozen). */
+/** `lookup` for a read-only view (findLeaf with `frozen`). */
 export function lookupFrozen(t: TreeReader, key: Uint8Array): StoredValue | undefined {
-  const leaf = findLeafFrozen(t, key);
+  const leaf = findLeaf(t, key, true);
   return leaf === null ? undefined : leaf.find(key);
 }
