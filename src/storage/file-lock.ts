@@ -50,8 +50,8 @@ export class LockHeldError extends Error {
   }
 }
 
-/** Locks held by this process (absolute paths). */
-const heldHere = new Set<string>();
+/** Locks held by this process: absolute path → the token of the acquisition. */
+const heldHere = new Map<string, object>();
 
 /** A lock file younger than this that does not parse is being written: treat it as held. */
 const unreadableGraceMs = 5_000;
@@ -77,17 +77,23 @@ export function lockNodeFile(lockPath: string): FileLock {
     }
     try {
       fs.writeSync(fd, `${JSON.stringify(ownHolder())}\n`);
-    } finally {
+    } catch (err) {
       fs.closeSync(fd);
+      fs.rmSync(abs, { force: true }); // an empty file would block others for the grace time
+      throw err;
     }
-    heldHere.add(abs);
-    return { release: () => releaseNodeLock(abs) };
+    fs.closeSync(fd);
+    const token = {};
+    heldHere.set(abs, token);
+    return { release: () => releaseNodeLock(abs, token) };
   }
   throw new LockHeldError(abs, readHolder(abs));
 }
 
-function releaseNodeLock(abs: string): void {
-  if (!heldHere.delete(abs)) return;
+function releaseNodeLock(abs: string, token: object): void {
+  // Idempotent, and never the release of a later acquisition of the same path.
+  if (heldHere.get(abs) !== token) return;
+  heldHere.delete(abs);
   // Only our own file: never remove a lock another process took after ours was removed by hand.
   if (readHolder(abs)?.pid !== process.pid) return;
   try {

@@ -16,6 +16,7 @@ import { run as compactCli } from '../../src/cli/commands/compact.js';
 import { run as restoreCli } from '../../src/cli/commands/restore.js';
 import { run as statsCli } from '../../src/cli/commands/stats.js';
 import { isHexxlaError } from '../../src/errors.js';
+import { LockHeldError, lockNodeFile } from '../../src/storage/file-lock.js';
 import { open, rotateEncryption } from '../../src/index.js';
 import type { CommandIo } from '../../src/ops/command-io.js';
 import { MemoryFileSystem } from '../fault/memory-fs.js';
@@ -87,7 +88,21 @@ describe('database lock in one process', () => {
     expect(fs.existsSync(`${p}-lock`)).toBe(false);
     const b = await open(p);
     expect(Buffer.from(b.view((tx) => tx.get(Buffer.from('k')))!).toString()).toBe('v');
+    await a.close(); // a late second close of the old handle must not free the new one's lock
+    await lockedError(open(p));
     await b.close();
+  });
+
+  it('a release is idempotent and never frees a later acquisition of the same path', () => {
+    const p = `${dbIn('lock-token')}-lock`;
+    const first = lockNodeFile(p);
+    first.release();
+    const second = lockNodeFile(p);
+    first.release();
+    expect(() => lockNodeFile(p)).toThrow(LockHeldError);
+    expect(fs.existsSync(p)).toBe(true);
+    second.release();
+    expect(fs.existsSync(p)).toBe(false);
   });
 
   it('holds on memory file systems too (one lock table per instance)', async () => {
