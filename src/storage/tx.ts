@@ -165,6 +165,10 @@ export class StoreWriteTx extends BaseTx implements TreeWriter {
     return this.dirty.get(pageNo) ?? this.host.readLatest(pageNo);
   }
 
+  committed(pageNo: number): boolean {
+    return !this.dirty.has(pageNo);
+  }
+
   write(pageNo: number): PageNode {
     const mine = this.dirty.get(pageNo);
     if (mine !== undefined) return mine;

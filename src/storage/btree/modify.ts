@@ -20,6 +20,7 @@ import type { StoredValue } from '../page.js';
 import { lowerBound, treeCorrupt, upperBound } from './search.js';
 import { ownValue } from './values.js';
 import { copyBytes } from '../bytes.js';
+import { KeyIndex } from '../key-index.js';
 import type { TreeWriter } from './tree-access.js';
 
 interface PathStep {
@@ -38,7 +39,9 @@ function descend(t: TreeWriter, key: Uint8Array): { path: PathStep[]; leafNo: nu
     if (node.type !== pageTypeBranch || path.length >= treeDepthMax) {
       throw treeCorrupt(`bad page ${pageNo} on the path to a key`);
     }
-    const idx = upperBound(node.keys, key);
+    // A committed branch never changes (write clones it, without the index): search its KeyIndex.
+    const idx = t.committed?.(pageNo) === true
+      ? (node.index ??= KeyIndex.of(node.keys)).upperBound(key) : upperBound(node.keys, key);
     path.push({ pageNo, idx });
     pageNo = node.children[idx]!;
   }

@@ -16,6 +16,11 @@ export interface TreeReader {
 
 export interface TreeWriter extends TreeReader {
   rootPage: number;
+  /**
+   * Whether `pageNo` is committed as `read` sees it (not dirty in this transaction), so its node
+   * never changes again and may carry a search index. Absent: treat every page as changing.
+   */
+  committed?(pageNo: number): boolean;
   /** A private, mutable copy of `pageNo` registered as dirty in this transaction. */
   write(pageNo: number): PageNode;
   /** Allocates a page for `node` (registered dirty) and returns its number. */

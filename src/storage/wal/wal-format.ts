@@ -135,17 +135,22 @@ export function finishFrame(
   writeFrameChecksum(out, dv, at, payloadBytes);
 }
 
-/** Writes a commit payload at byte `at` of the buffer `dv` views. */
-export function encodeCommitPayload(c: CommitRecord, dv: DataView, at: number): void {
+/**
+ * Writes a commit payload at byte `at` of the buffer `dv` views. The two fields beyond
+ * CommitState are separate arguments so that the commit path builds no record object.
+ */
+export function encodeCommitPayload(
+  c: CommitState, pageFrames: number, syncedThrough: bigint, dv: DataView, at: number,
+): void {
   dv.setBigUint64(at, c.commitSeq, true);
   dv.setBigUint64(at + 8, c.commitTimeMs, true);
   dv.setUint32(at + 16, c.rootPage, true);
   dv.setUint32(at + 20, c.pageCount, true);
   dv.setUint32(at + 24, c.freelistHead, true);
   dv.setUint32(at + 28, c.freelistCount, true);
-  dv.setUint32(at + 32, c.pageFrames, true);
+  dv.setUint32(at + 32, pageFrames, true);
   dv.setUint32(at + 36, 0, true);
-  dv.setBigUint64(at + 40, c.syncedThrough, true);
+  dv.setBigUint64(at + 40, syncedThrough, true);
 }
 
 export function decodeCommitPayload(buf: Uint8Array): CommitRecord {

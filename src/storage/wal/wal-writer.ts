@@ -181,8 +181,7 @@ export class WalWriter {
     }
     const commitEnd = at + frameBytes(commitStored);
     out.fill(0, at, commitEnd);
-    encodeCommitPayload({ ...state, pageFrames: images.length,
-      syncedThrough: BigInt(this.syncedOffset) }, dv, at + plainAt);
+    encodeCommitPayload(state, images.length, BigInt(this.syncedOffset), dv, at + plainAt);
     this.finish(at, frameMagicCommit, index++, commitStored, commitPayloadBytes);
     const total = commitEnd - stageStart;
     const built = { stageStart, stageEnd: commitEnd, pageOffsets, pageLengths,
