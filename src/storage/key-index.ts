@@ -25,15 +25,7 @@ export class KeyIndex {
     readonly offs: Uint16Array,
   ) {
     const n = offs.length;
-    let at = 0;
-    if (n > 1) {
-      const a = offs[0]!;
-      const b = offs[n - 1]!;
-      const aLen = buf[a]! | (buf[a + 1]! << 8);
-      const bLen = buf[b]! | (buf[b + 1]! << 8);
-      const m = aLen < bLen ? aLen : bLen;
-      while (at < m && buf[a + 2 + at] === buf[b + 2 + at]) at++;
-    }
+    const at = sharedPrefix(buf, offs);
     const words = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const off = offs[i]!;
@@ -140,6 +132,24 @@ export class KeyIndex {
     return len - key.length;
   }
 
+}
+
+/**
+ * Length of the prefix every key shares, for sorted entries `u16 len | key` at `offs` of `buf`:
+ * the prefix the first and the last key share (every key between them has it too).
+ */
+export function sharedPrefix(buf: Uint8Array, offs: Uint16Array): number {
+  const n = offs.length;
+  let at = 0;
+  if (n > 1) {
+    const a = offs[0]!;
+    const b = offs[n - 1]!;
+    const aLen = buf[a]! | (buf[a + 1]! << 8);
+    const bLen = buf[b]! | (buf[b + 1]! << 8);
+    const m = aLen < bLen ? aLen : bLen;
+    while (at < m && buf[a + 2 + at] === buf[b + 2 + at]) at++;
+  }
+  return at;
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { pageHeaderBytes } from '../limits.js';
 import { allocPageBytes, copyBytes, releasePageBytes } from './bytes.js';
-import { keyWord } from './key-index.js';
+import { keyWord, sharedPrefix } from './key-index.js';
 
 export const valueKindInline = 0;
 export const valueKindInlineDeflate = 1;
@@ -40,6 +40,13 @@ export class StoredValue {
     /** First overflow page (kinds 2, 3), else 0. */
     readonly firstPage: number,
   ) {}
+
+  /** This value with inline bytes of its own (`data` may be a view of a buffer about to change). */
+  owned(): StoredValue {
+    if (this.data.length === 0) return this;
+    return new StoredValue(this.kind, copyBytes(this.data), this.rawLen, this.storedLen,
+      this.firstPage);
+  }
 }
 
 /** Bytes of a value part (after the kind byte) by kind, before any inline data. */
@@ -290,7 +297,7 @@ export class LeafNode {
     const oldEnd = !found ? start : lo + 1 < n ? offs[lo + 1]! : end;
     const delta = entryBytes(key, val) - (oldEnd - start);
     if (end + delta > usable || end + delta > src.length) return null;
-    const old = found ? this.detachedValue(lo) : undefined;
+    const old = found ? this.packedValue(lo).owned() : undefined;
     if (delta !== 0) src.copyWithin(oldEnd + delta, oldEnd, end);
     if (delta < 0) src.fill(0, end + delta, end);
     writeEntry(src, start, key, val);
@@ -375,13 +382,6 @@ export class LeafNode {
     return copyBytes(this.src!.subarray(off + 2, off + 2 + len));
   }
 
-  /** The value of entry `i` with its own copy of inline bytes (the buffer is about to change). */
-  private detachedValue(i: number): StoredValue {
-    const v = this.packedValue(i);
-    if (v.data.length === 0) return v;
-    return new StoredValue(v.kind, copyBytes(v.data), v.rawLen, v.storedLen, v.firstPage);
-  }
-
   /**
    * Copies a packed node's body into a page image at `base` (the header fields other than the
    * count are the caller's) and returns the end of the body. The rest of the usable area of
@@ -432,15 +432,7 @@ export class LeafNode {
     const offs = this.offs!;
     const src = this.src!;
     const n = offs.length;
-    let at = 0;
-    if (n > 1) {
-      const a = offs[0]!;
-      const b = offs[n - 1]!;
-      const aLen = src[a]! | (src[a + 1]! << 8);
-      const bLen = src[b]! | (src[b + 1]! << 8);
-      const m = aLen < bLen ? aLen : bLen;
-      while (at < m && src[a + 2 + at] === src[b + 2 + at]) at++;
-    }
+    const at = sharedPrefix(src, offs);
     const ix = new Int32Array(n * 2);
     for (let i = 0; i < n; i++) {
       const off = offs[i]!;
@@ -508,17 +500,8 @@ export class LeafNode {
   /** The value stored under `key`, or undefined. */
   find(key: Uint8Array): StoredValue | undefined {
     if (this.k !== null) return this.findUnpacked(key);
-    const offs = this.offs!;
-    let lo = 0;
-    let hi = offs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const d = this.comparePacked(offs[mid]!, key);
-      if (d === 0) return this.packedValue(mid);
-      if (d < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return undefined;
+    const r = this.packedSearch(key);
+    return (r & 1) !== 0 ? this.packedValue(r >>> 1) : undefined;
   }
 
   private findUnpacked(key: Uint8Array): StoredValue | undefined {

@@ -18,7 +18,6 @@ import {
 } from '../page.js';
 import type { StoredValue } from '../page.js';
 import { lowerBound, treeCorrupt, upperBound } from './search.js';
-import { ownValue } from './values.js';
 import { copyBytes } from '../bytes.js';
 import { KeyIndex } from '../key-index.js';
 import type { TreeWriter } from './tree-access.js';
@@ -53,7 +52,7 @@ function descend(t: TreeWriter, key: Uint8Array): { path: PathStep[]; leafNo: nu
  */
 export function treePut(t: TreeWriter, key: Uint8Array, val: StoredValue): StoredValue | undefined {
   if (t.rootPage === 0) {
-    val = ownValue(val);
+    val = val.owned();
     t.rootPage = t.create(new LeafNode([key], [val], pageHeaderBytes + leafEntryBytes(key, val)));
     return undefined;
   }
@@ -67,7 +66,7 @@ export function treePut(t: TreeWriter, key: Uint8Array, val: StoredValue): Store
     splitPackedLeaf(t, path, leafNo, leaf, key);
     return treePut(t, key, val);
   }
-  val = ownValue(val);
+  val = val.owned();
   const i = lowerBound(leaf.keys, key);
   let old: StoredValue | undefined;
   if (i < leaf.keys.length && compareBytes(leaf.keys[i]!, key) === 0) {

@@ -22,13 +22,13 @@ export function inlineValueBytesMax(usable: number): number {
 
 /** Encodes `raw` for storage, writing overflow pages through `t` when needed. Copies `raw`. */
 export function storeValue(t: TreeWriter, raw: Uint8Array, inlineMax: number): StoredValue {
-  return ownValue(storeValueBorrowed(t, raw, inlineMax));
+  return storeValueBorrowed(t, raw, inlineMax).owned();
 }
 
 /**
  * storeValue without copying: an inline value's `data` may be `raw` itself or the compressor's
  * scratch output (valid until the next compress call). The caller copies it at once: treePut
- * writes it into a packed page or takes an `ownValue` copy. Every committed leaf is packed, so a
+ * writes it into a packed page or takes an `owned()` copy. Every committed leaf is packed, so a
  * decompressed `memo` attached here would be dropped at commit: none is kept.
  */
 export function storeValueBorrowed(t: TreeWriter, raw: Uint8Array, inlineMax: number,
@@ -49,12 +49,6 @@ export function storeValueBorrowed(t: TreeWriter, raw: Uint8Array, inlineMax: nu
   const firstPage = writeOverflow(t, data);
   const kind = deflated ? valueKindOverflowDeflate : valueKindOverflow;
   return new StoredValue(kind, emptyBytes, raw.length, data.length, firstPage);
-}
-
-/** `v` with inline bytes of its own (see storeValueBorrowed). */
-export function ownValue(v: StoredValue): StoredValue {
-  if (v.data.length === 0) return v;
-  return new StoredValue(v.kind, copyBytes(v.data), v.rawLen, v.storedLen, v.firstPage);
 }
 
 function writeOverflow(t: TreeWriter, data: Uint8Array): number {
