@@ -8,24 +8,34 @@
  * A slab stays alive while any array carved from it is referenced.
  */
 
-const slabBytes = 64 * 1024;
+/** Zero-filled arrays carved from shared slabs; a carved range is never handed out again. */
+class Slabs {
+  private slab: ArrayBuffer;
+  private used = 0;
+
+  constructor(private readonly slabBytes: number) {
+    this.slab = new ArrayBuffer(slabBytes);
+  }
+
+  carve(n: number): Uint8Array {
+    if (this.used + n > this.slabBytes) {
+      this.slab = new ArrayBuffer(this.slabBytes);
+      this.used = 0;
+    }
+    const out = new Uint8Array(this.slab, this.used, n);
+    // Keep 8-byte alignment so later DataView reads of carved arrays stay aligned.
+    this.used += (n + 7) & ~7;
+    return out;
+  }
+}
+
+const smallSlabs = new Slabs(64 * 1024);
 /** Arrays above this size get their own allocation (a slab would be wasted on them). */
 const slabItemBytesMax = 4096;
 
-let slab = new ArrayBuffer(slabBytes);
-let slabUsed = 0;
-
 /** A zero-filled array of `n` bytes that no other caller holds (slab ranges are never reused). */
 export function allocBytes(n: number): Uint8Array {
-  if (n > slabItemBytesMax) return new Uint8Array(n);
-  if (slabUsed + n > slabBytes) {
-    slab = new ArrayBuffer(slabBytes);
-    slabUsed = 0;
-  }
-  const out = new Uint8Array(slab, slabUsed, n);
-  // Keep 8-byte alignment so later DataView reads of carved arrays stay aligned.
-  slabUsed += (n + 7) & ~7;
-  return out;
+  return n > slabItemBytesMax ? new Uint8Array(n) : smallSlabs.carve(n);
 }
 
 /** An independent copy of `src`. */
@@ -37,8 +47,7 @@ export function copyBytes(src: Uint8Array): Uint8Array {
 
 /** Page buffers are carved from slabs of this size (8 pages of 4 KiB). */
 const pageSlabBytes = 32 * 1024;
-let pageSlab = new ArrayBuffer(pageSlabBytes);
-let pageSlabUsed = 0;
+const pageSlabs = new Slabs(pageSlabBytes);
 
 /**
  * A zero-filled buffer of `n` bytes for a page image that no other caller holds. A fresh 4 KiB
@@ -49,14 +58,7 @@ let pageSlabUsed = 0;
 export function allocPageBytes(n: number): Uint8Array {
   const reused = n === pagePoolSize ? pagePool.pop() : undefined;
   if (reused !== undefined) return reused.fill(0);
-  if (n * 2 > pageSlabBytes) return new Uint8Array(n);
-  if (pageSlabUsed + n > pageSlabBytes) {
-    pageSlab = new ArrayBuffer(pageSlabBytes);
-    pageSlabUsed = 0;
-  }
-  const out = new Uint8Array(pageSlab, pageSlabUsed, n);
-  pageSlabUsed += (n + 7) & ~7;
-  return out;
+  return n * 2 > pageSlabBytes ? new Uint8Array(n) : pageSlabs.carve(n);
 }
 
 /** Released page buffers of one size (the first size released), reused by allocPageBytes. */
