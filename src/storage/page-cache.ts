@@ -66,7 +66,7 @@ export class PageCache {
     const slot = this.map.get(key);
     if (slot === undefined) return;
     this.unlinkDurable(pageNo);
-    if (slot.page >= 0) this.byPage[slot.page] = undefined;
+    this.dropped(slot); // a slot links one page at most
     while (this.byPage.length <= pageNo) this.byPage.push(undefined);
     slot.page = pageNo;
     this.byPage[pageNo] = slot;
@@ -113,10 +113,7 @@ export class PageCache {
   }
 
   delete(key: number): void {
-    const slot = this.map.get(key);
-    if (slot === undefined) return;
-    this.map.delete(key);
-    this.dropped(slot);
+    this.take(key);
   }
 
   /** Removes the entry under `key` and returns its node (no hit or miss is counted). */
