@@ -451,16 +451,7 @@ export class LeafNode {
 
   /** Index of the first entry ≥ `key` (count when none), packed or not. */
   lowerBound(key: Uint8Array): number {
-    if (this.k === null) return this.packedSearch(key) >>> 1;
-    const keys = this.k;
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(keys[mid]!, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.k === null ? this.packedSearch(key) >>> 1 : lowerBound(this.k, key);
   }
 
   /** Compares the key of entry `i` with `key` without unpacking. */
@@ -565,6 +556,30 @@ export class LeafNode {
 }
 
 /** Lexicographic byte comparison (a JS loop beats Buffer.compare's call cost on short keys). */
+/** First index whose key is ≥ `key` (keys.length when none). */
+export function lowerBound(keys: readonly Uint8Array[], key: Uint8Array): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(keys[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose key is > `key`: the child of a branch that may hold `key`. */
+export function upperBound(keys: readonly Uint8Array[], key: Uint8Array): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(keys[mid]!, key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export function compareKeys(a: Uint8Array, b: Uint8Array): number {
   const n = a.length < b.length ? a.length : b.length;
   for (let i = 0; i < n; i++) {

@@ -1,34 +1,15 @@
 /** Binary searches over sorted key arrays and point lookup in the tree. */
 import { hexxlaError } from '../../errors.js';
 import { treeDepthMax } from '../../limits.js';
-import { compareBytes, pageTypeBranch, pageTypeLeaf } from '../page.js';
+import { pageTypeBranch, pageTypeLeaf } from '../page.js';
 import type { LeafNode, StoredValue } from '../page.js';
 import { KeyIndex } from '../key-index.js';
+import { lowerBound, upperBound } from '../leaf-node.js';
 import type { TreeReader } from './tree-access.js';
 
-/** First index whose key is ≥ `key` (keys.length when none). */
-export function lowerBound(keys: Uint8Array[], key: Uint8Array): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareBytes(keys[mid]!, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index whose key is > `key`: the child of a branch that may hold `key`. */
-export function upperBound(keys: Uint8Array[], key: Uint8Array): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareBytes(keys[mid]!, key) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+// The binary searches over key arrays live beside compareKeys (leaf-node.ts), which a leaf's
+// own search uses too; they are part of this module's interface.
+export { lowerBound, upperBound };
 
 /**
  * The leaf that holds or would hold `key`, or null for an empty tree. `frozen`: every page is
