@@ -196,33 +196,46 @@ export class PageStore {
   }
 
   /**
-   * Copies every durable image into the primary file (checkpoint step 1), in page order, runs of
-   * consecutive pages with one write call each (a call costs ~5 µs here, as much as the 4 KiB it
-   * moves). An image whose node is still cached is encoded from it: that node is what readers of
-   * the durable state see, cached nodes never change, and encoding costs less than the read
-   * call. Other images are read from the log and checked first, so a damaged log never reaches
-   * the primary.
+   * Copies into the primary file every durable image that `copied` does not already record
+   * (checkpoint step 1; see Store.runCheckpoint), in page order, runs of consecutive pages with
+   * one write call each (a call costs ~5 µs here, as much as the 4 KiB it moves), and records
+   * each image copied. An image whose node is still cached is encoded from it: that node is what
+   * readers of the durable state see, cached nodes never change, and encoding costs less than
+   * the read call. Other images are read from the log and checked first, so a damaged log never
+   * reaches the primary. Returns the number of images written.
+   *
+   * With `pause`, awaits it after each write call, so commits go on meanwhile: an image replaced
+   * by a newer durable one during a pause is skipped (a later pass copies the newer one).
+   * Writing a durable image early is safe: until the checkpoint's header is durable, recovery
+   * replays the log, which holds every image copied here, over whatever the primary has.
    */
-  copyToPrimary(): number {
-    const refs = [...this.durable.values()].sort((a, b) => a.pageNo - b.pageNo);
-    if (this.cipher !== null) return this.copySealed(refs, this.cipher);
+  async copyToPrimary(copied: Map<number, PageRef>, pause?: () => Promise<void>): Promise<number> {
+    const refs: PageRef[] = [];
+    for (const ref of this.durable.values()) if (copied.get(ref.pageNo) !== ref) refs.push(ref);
+    refs.sort((a, b) => a.pageNo - b.pageNo);
+    if (this.cipher !== null) return this.copySealed(refs, this.cipher, copied, pause);
     const size = this.pageSize;
     const runMax = Math.max(1, Math.floor(copyRunBytes / size));
     const run = this.copyRun ??= new Uint8Array(runMax * size);
     const dv = new DataView(run.buffer, run.byteOffset, run.length);
     let first = 0;
     let count = 0;
+    let written = 0;
     for (const ref of refs) {
       if (count > 0 && (ref.pageNo !== first + count || count === runMax)) {
         this.primary.write(run.subarray(0, count * size), first * size);
         count = 0;
+        if (pause !== undefined) await pause();
       }
+      if (this.durable.get(ref.pageNo) !== ref) continue; // replaced during a pause
       if (count === 0) first = ref.pageNo;
       this.imageInto(ref, run, dv, count * size);
+      copied.set(ref.pageNo, ref);
       count++;
+      written++;
     }
     if (count > 0) this.primary.write(run.subarray(0, count * size), first * size);
-    return refs.length;
+    return written;
   }
 
   /** Puts the durable image of `ref` into `out` at `base` (pageSize bytes; see copyToPrimary). */
@@ -243,8 +256,18 @@ export class PageStore {
   }
 
   /** copyToPrimary for an encrypted store: open each log image, re-seal it for the primary. */
-  private copySealed(refs: PageRef[], cipher: StoreCipher): number {
+  private async copySealed(
+    refs: PageRef[], cipher: StoreCipher, copied: Map<number, PageRef>,
+    pause?: () => Promise<void>,
+  ): Promise<number> {
+    let sincePause = 0;
+    let written = 0;
     for (const ref of refs) {
+      if (pause !== undefined && sincePause * this.pageSize >= copyRunBytes) {
+        await pause();
+        sincePause = 0;
+      }
+      if (this.durable.get(ref.pageNo) !== ref) continue; // replaced during a pause
       const frame = new Uint8Array(frameHeaderBytes + ref.length);
       this.wal.read(frame, ref.offset);
       const plain = this.openFrame(frame, ref.pageNo, cipher);
@@ -256,8 +279,11 @@ export class PageStore {
       }
       this.primary.write(cipher.pages.seal(plain, ref.pageNo, ref.seq),
         ref.pageNo * this.pageSize);
+      copied.set(ref.pageNo, ref);
+      sincePause++;
+      written++;
     }
-    return refs.length;
+    return written;
   }
 
   /**
