@@ -14,45 +14,10 @@
 import { describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
 import type { Database } from '../../src/index.js';
-import type { FileSystem, OpenOptions, StorageFile } from '../../src/storage/file.js';
+import type { FileSystem } from '../../src/storage/file.js';
 import { CommitDriver, readState } from '../durability/commit-workload.js';
-import { MemoryFileSystem } from '../fault/memory-fs.js';
+import { HookedFs } from '../fault/hooked-fs.js';
 import { keyA } from './helpers.js';
-
-/** A StorageFile whose sync runs `beforeSync` first. */
-class HookedFile implements StorageFile {
-  constructor(private readonly f: StorageFile, private readonly beforeSync: (path: string) => void) {}
-  get path(): string {
-    return this.f.path;
-  }
-  read(buf: Uint8Array, position: number): number {
-    return this.f.read(buf, position);
-  }
-  write(buf: Uint8Array, position: number): void {
-    this.f.write(buf, position);
-  }
-  async sync(): Promise<void> {
-    this.beforeSync(this.f.path);
-    await this.f.sync();
-  }
-  truncate(size: number): void {
-    this.f.truncate(size);
-  }
-  size(): number {
-    return this.f.size();
-  }
-  close(): void {
-    this.f.close();
-  }
-}
-
-/** MemoryFileSystem whose files run `beforeSync` at each fsync. */
-class HookedFs extends MemoryFileSystem {
-  beforeSync: (path: string) => void = () => undefined;
-  override open(filePath: string, options?: OpenOptions): StorageFile {
-    return new HookedFile(super.open(filePath, options), (p) => this.beforeSync(p));
-  }
-}
 
 describe('reads at every fsync of an encrypted database', () => {
   for (const mvcc of [false, true]) {

@@ -14,47 +14,21 @@
 import { describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
 import type { Database } from '../../src/index.js';
-import type { OpenOptions, StorageFile } from '../../src/storage/file.js';
 import { keyA } from '../crypto/helpers.js';
-import { MemoryFileSystem } from '../fault/memory-fs.js';
+import { HookedFs } from '../fault/hooked-fs.js';
 
-/** A StorageFile whose sync waits while `held` (see HoldFs). */
-class HoldFile implements StorageFile {
-  constructor(private readonly f: StorageFile, private readonly fs: HoldFs) {}
-  get path(): string {
-    return this.f.path;
-  }
-  read(buf: Uint8Array, position: number): number {
-    return this.f.read(buf, position);
-  }
-  write(buf: Uint8Array, position: number): void {
-    this.f.write(buf, position);
-  }
-  async sync(): Promise<void> {
-    if (this.fs.holdPrimary && this.f.path.endsWith('.db')) {
-      this.fs.primarySyncsHeld++;
-      await new Promise<void>((resolve) => this.fs.waiting.push(resolve));
-    }
-    await this.f.sync();
-  }
-  truncate(size: number): void {
-    this.f.truncate(size);
-  }
-  size(): number {
-    return this.f.size();
-  }
-  close(): void {
-    this.f.close();
-  }
-}
-
-/** MemoryFileSystem whose primary fsyncs wait while `holdPrimary`, until `release()`. */
-class HoldFs extends MemoryFileSystem {
+/** HookedFs whose primary fsyncs wait while `holdPrimary`, until `release()`. */
+class HoldFs extends HookedFs {
   holdPrimary = false;
   primarySyncsHeld = 0;
-  waiting: Array<() => void> = [];
-  override open(filePath: string, options?: OpenOptions): StorageFile {
-    return new HoldFile(super.open(filePath, options), this);
+  private waiting: Array<() => void> = [];
+  constructor() {
+    super();
+    this.beforeSync = async (path) => {
+      if (!this.holdPrimary || !path.endsWith('.db')) return;
+      this.primarySyncsHeld++;
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    };
   }
   release(): void {
     this.holdPrimary = false;
