@@ -252,7 +252,10 @@ export class Store implements TxHost {
     // An update started from inside another update's callback must not run on the state under
     // that callback (its commit would be overwritten by the outer one): it waits one microtask,
     // by which time the outer commit is queued, and then builds on it.
-    if (this.writerActive) await null;
+    if (this.writerActive) {
+      await null;
+      this.assertWritable(); // poisoned meanwhile: the state it would build on was rolled back
+    }
     while (this.ckptGate !== null || this.gate !== null) {
       await (this.gate ?? this.ckptGate)!;
       // A live swap replaced the files while we waited: commit on the new ones.
@@ -411,14 +414,19 @@ export class Store implements TxHost {
     // Called from inside an update callback, that update's commit is queued only after the
     // callback returns: yield once so drain() sees it.
     await null;
+    if (this.poisonedBy !== null) throw this.poisonedBy; // nothing more reaches the files
     const copied = new Map<number, PageRef>();
-    if (await this.copyImages(copied, this.pauseCopy) > 0) await this.syncPrimary();
+    // A failed fsync poisons the store only under the gate, once no commit is in flight:
+    // poisoning rolls the latest state back, and commits in flight were built on it.
+    const failed = await this.copyImages(copied, this.pauseCopy) > 0
+      ? await this.primary.sync().then(() => null, (err: unknown) => ({ err })) : null;
     let release: () => void = () => undefined;
     this.ckptGate = new Promise<void>((resolve) => {
       release = resolve;
     });
     try {
       await this.wal.drain();
+      if (failed !== null) this.primarySyncFailed(failed.err);
       if (this.poisonedBy !== null) throw this.poisonedBy;
       if (!this.wal.hasFrames) return;
       assert(this.wal.idle && !this.writerActive, 'checkpoint with a commit in flight');
@@ -491,11 +499,16 @@ export class Store implements TxHost {
     try {
       await this.primary.sync();
     } catch (err) {
-      const e = ioError('primary fsync', this.path, err);
-      this.poison(hexxlaError('DatabasePoisoned', 'the primary file could not be made durable; ' +
-        'the database refuses writes until it is reopened', { path: this.path }, e));
-      throw this.poisonedBy;
+      this.primarySyncFailed(err);
     }
+  }
+
+  /** Poisons the store for a failed primary fsync (no commit may be in flight) and throws. */
+  private primarySyncFailed(err: unknown): never {
+    const e = ioError('primary fsync', this.path, err);
+    this.poison(hexxlaError('DatabasePoisoned', 'the primary file could not be made durable; ' +
+      'the database refuses writes until it is reopened', { path: this.path }, e));
+    throw this.poisonedBy;
   }
 
   private async resetWal(): Promise<void> {
