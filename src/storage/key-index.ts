@@ -109,11 +109,12 @@ export class KeyIndex {
     const w = keyWord(key, 0, keyLen, at);
     let lo = 0;
     let hi = n;
+    // Words are compared, not subtracted: the difference of two int32 words can overflow int32,
+    // so V8 computes it as a double (a conversion and a NaN check per probe).
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      let d = words[mid]! - w;
-      if (d === 0) d = this.compareFrom(mid, key, at);
-      if (d <= 0) lo = mid + 1;
+      const wm = words[mid]!;
+      if (wm < w || (wm === w && this.compareFrom(mid, key, at) <= 0)) lo = mid + 1;
       else hi = mid;
     }
     return lo;

@@ -411,7 +411,9 @@ export class LeafNode {
     let hi = ix.length >>> 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      let d = ix[mid * 2]! - w;
+      // Compared, not subtracted: an int32 difference can overflow, so V8 would use doubles.
+      const wm = ix[mid * 2]!;
+      let d = wm < w ? -1 : wm > w ? 1 : 0;
       if (d === 0) {
         const off = ix[mid * 2 + 1]!;
         const len = src[off]! | (src[off + 1]! << 8);

@@ -31,6 +31,7 @@ import {
   compressBytesMin,
   compressValue,
   decompressValue,
+  decompressValueAt,
   jsDecodeBytesMax,
   jsEncodeBytesMax,
 } from '../../src/storage/compress.js';
@@ -543,5 +544,117 @@ describe('damaged streams never yield garbage, another error or a hang', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// decompressValueAt (a stream inside a larger buffer) and the fixed-code decoder's edges.
+
+describe('decompressValueAt decodes a range of a buffer exactly like decompressValue', () => {
+  const x = synth('json', 300, 21);
+  const streams: [string, Uint8Array][] = [
+    ['ours', compressValue(x)!],
+    ['zlib Z_FIXED', deflateRawSync(x, { strategy: constants.Z_FIXED })],
+    ['zlib default (dynamic)', deflateRawSync(x)],
+    ['zlib stored', deflateRawSync(x, { level: 0 })],
+  ];
+
+  for (const [name, stream] of streams) {
+    it(`${name}: between other bytes; shorter, longer and clamped ranges`, () => {
+      const before = synth('random', 37, 5);
+      const after = synth('random', 29, 6);
+      const buf = concat(before, stream, after);
+      const at = before.length;
+      expectBytes(decompressValueAt(buf, at, stream.length, x.length), x);
+      // The bytes around the range are never read as part of the stream.
+      for (let cut = 0; cut < stream.length; cut++) {
+        expectCorrupt(() => decompressValueAt(buf, at, cut, x.length));
+      }
+      expectCorrupt(() => decompressValueAt(buf, at, stream.length + 1, x.length));
+      expectCorrupt(() => decompressValueAt(buf, at + 1, stream.length, x.length));
+      for (const wrong of [0, x.length - 1, x.length + 1]) {
+        expectCorrupt(() => decompressValueAt(buf, at, stream.length, wrong));
+      }
+      // A range past the end is clamped as subarray clamps it.
+      const tail = concat(before, stream);
+      expectBytes(decompressValueAt(tail, at, stream.length + 50, x.length), x);
+      expectCorrupt(() => decompressValueAt(tail, tail.length + 3, 10, x.length));
+    });
+  }
+});
+
+describe('fixed-code decoder edges', () => {
+  /** A final fixed block of `symbols` (literal/length symbols with their extra bits). */
+  function fixedStream(parts: (number | [number, number, number, number])[]): Uint8Array {
+    const w = new BitWriter().bits(1, 1).bits(1, 2);
+    for (const part of parts) {
+      if (typeof part === 'number') {
+        const [code, bits] = fixedCode(part);
+        w.code(code, bits);
+        continue;
+      }
+      // [length symbol, its extra bits value, distance code, distance extra bits value]
+      const [sym, lenExtra, dcode, distExtra] = part;
+      const [code, bits] = fixedCode(sym);
+      w.code(code, bits).bits(lenExtra, lengthExtraBits(sym)).code(dcode, 5);
+      w.bits(distExtra, distExtraBits(dcode));
+    }
+    const [end, endBits] = fixedCode(256);
+    return w.code(end, endBits).finish();
+  }
+  function lengthExtraBits(sym: number): number {
+    return sym < 265 || sym === 285 ? 0 : Math.floor((sym - 261) / 4);
+  }
+  function distExtraBits(dcode: number): number {
+    return dcode < 4 ? 0 : Math.floor(dcode / 2) - 1;
+  }
+
+  it('decodes 8- and 9-bit literals and every length code with zlib', () => {
+    const literals = Array.from({ length: 256 }, (_, i) => i);
+    const s = fixedStream(literals);
+    expectBytes(decompressValue(s, 256), inflateRawSync(s));
+    // Lengths 3…258 (symbols 257…285 with their extra bits), each at distance 1…256.
+    for (let sym = 257; sym <= 285; sym++) {
+      for (let extra = 0; extra < 1 << lengthExtraBits(sym); extra++) {
+        const parts: (number | [number, number, number, number])[] = [...literals.slice(0, 200)];
+        parts.push([sym, extra, 15, 100]); // distance 193 + 100 = 293 > 200: before the start
+        const bad = fixedStream(parts);
+        expectCorrupt(() => decompressValue(bad, 1000));
+        parts[200] = [sym, extra, 14, 3]; // distance 129 + 3 = 132
+        const good = fixedStream(parts);
+        const expected = inflateRawSync(good);
+        expectBytes(decompressValue(good, expected.length), expected, `${sym} ${extra}`);
+      }
+    }
+  });
+
+  it('rejects literals beyond the raw length, alone or before a match', () => {
+    const five = fixedStream([65, 66, 200, 201, 67]);
+    expectBytes(decompressValue(five, 5), Uint8Array.of(65, 66, 200, 201, 67));
+    for (const rawLength of [0, 1, 3, 4, 6]) {
+      expectCorrupt(() => decompressValue(five, rawLength));
+    }
+    // Literals overrun the raw length, then a match would write further.
+    const then = fixedStream([65, 66, 67, 68, [257, 0, 0, 0]]);
+    expectBytes(decompressValue(then, 7), Uint8Array.of(65, 66, 67, 68, 68, 68, 68));
+    expectCorrupt(() => decompressValue(then, 3));
+    expectCorrupt(() => decompressValue(then, 6));
+  });
+
+  it('rejects distances with many extra bits that reach before the start', () => {
+    for (let dcode = 20; dcode < 30; dcode++) {
+      const s = fixedStream([...Array.from({ length: 300 }, (_, i) => i & 255),
+        [258, 0, dcode, (1 << distExtraBits(dcode)) - 1]]);
+      expectCorrupt(() => decompressValue(s, 304));
+    }
+  });
+
+  it('rejects a stream cut inside a length, a distance or its extra bits', () => {
+    const s = fixedStream([65, 66, 67, 68, 69, 70, 71, 72, [270, 1, 5, 1]]);
+    const expected = inflateRawSync(s);
+    expectBytes(decompressValue(s, expected.length), expected);
+    for (let cut = 0; cut < s.length; cut++) {
+      expectCorrupt(() => decompressValue(s.subarray(0, cut), expected.length));
+    }
   });
 });

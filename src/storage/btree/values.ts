@@ -6,7 +6,7 @@
 import { hexxlaError } from '../../errors.js';
 import { compressBytesMin, pageFanoutMin, pageHeaderBytes, treeKeyBytesMax } from '../../limits.js';
 import { allocBytes, copyBytes } from '../bytes.js';
-import { compressValueScratch, decompressValue } from '../compress.js';
+import { compressValueScratch, decompressValue, decompressValueAt } from '../compress.js';
 import {
   OverflowPage, StoredValue, emptyBytes, overflowCapacity, pageTypeOverflow, valueKindInline,
   valueKindInlineDeflate, valueKindOverflow, valueKindOverflowDeflate,
@@ -151,7 +151,7 @@ function loadInline(buf: Uint8Array, p: number): Uint8Array | null {
   }
   if (kind !== valueKindInlineDeflate) return null;
   const rawLen = (buf[p + 3]! | (buf[p + 4]! << 8) | (buf[p + 5]! << 16)) + buf[p + 6]! * 0x1000000;
-  return decompressValue(buf.subarray(p + 7, p + 7 + len), rawLen);
+  return decompressValueAt(buf, p + 7, len, rawLen);
 }
 
 /** Frees the overflow pages of a value that is being replaced or deleted. */
