@@ -15,9 +15,10 @@
  * - Encoding, `compressBytesMin` (64) to `jsEncodeBytesMax` bytes: a JS encoder. Greedy LZ77
  *   with a single-probe hash table of 3-byte prefixes (LZ4 / Snappy style), then fixed Huffman
  *   codes (BTYPE=01) in one final block: no code-length header and no per-call tree building.
- *   The hash table is a module-level Int32Array stamped with a per-call generation base, so it
- *   is never cleared or allocated per call; output goes to a module-level scratch buffer and
- *   stops as soon as it is no smaller than the input.
+ *   The hash table is a module-level 16-bit array stamped with a per-call generation base, so it
+ *   is cleared only when the generations wrap (every ~64 KiB of input) and never allocated;
+ *   output goes to a module-level scratch buffer and stops as soon as it is no smaller than the
+ *   input.
  * - Encoding, longer inputs: zlib.deflateRawSync (dynamic Huffman, lazy matching).
  * - Decoding, `rawLength` up to `jsDecodeBytesMax`: a JS decoder for stored (BTYPE=00) and
  *   fixed-Huffman (BTYPE=01) blocks, multi-block streams included. A stream with any other block
@@ -112,13 +113,11 @@ function baseIndex(bases: Uint16Array, value: number): number {
   return i;
 }
 
-// Encoder tables: bit-reversed code with its extra bits above it, and the total bit count.
-const encLitCode = new Uint16Array(256);
-const encLitBits = new Uint8Array(256);
-const encLenCode = new Uint16Array(259);
-const encLenBits = new Uint8Array(259);
-const encDistCode = new Uint32Array(jsEncodeBytesMax);
-const encDistBits = new Uint8Array(jsEncodeBytesMax);
+// Encoder tables, one load per symbol: the bit-reversed code with its extra bits above it in the
+// low 16 bits, the total bit count above them.
+const encLit = new Int32Array(256);
+const encLen = new Int32Array(259);
+const encDist = new Int32Array(jsEncodeBytesMax);
 
 // Decoder table: rev8[x] is byte x with its bit order reversed. The decoder loads input bytes
 // through it into an MSB-first bit buffer, where a fixed Huffman code reads as a plain number:
@@ -130,21 +129,18 @@ function buildTables(): void {
   for (let s = 0; s < 288; s++) {
     const { code, bits } = fixedLitCode(s);
     const rev = reverseBits(code, bits);
-    if (s < 256) {
-      encLitCode[s] = rev;
-      encLitBits[s] = bits;
-    }
+    if (s < 256) encLit[s] = rev | (bits << 16);
   }
   for (let len = 3; len <= 258; len++) {
     const i = baseIndex(lengthBase, len);
     const { code, bits } = fixedLitCode(257 + i);
-    encLenCode[len] = reverseBits(code, bits) | ((len - lengthBase[i]!) << bits);
-    encLenBits[len] = bits + lengthExtra[i]!;
+    const extra = (len - lengthBase[i]!) << bits;
+    encLen[len] = reverseBits(code, bits) | extra | ((bits + lengthExtra[i]!) << 16);
   }
   for (let d = 1; d < jsEncodeBytesMax; d++) {
     const i = baseIndex(distBase, d);
-    encDistCode[d] = reverseBits(i, 5) | ((d - distBase[i]!) << 5);
-    encDistBits[d] = 5 + distExtra[i]!;
+    const extra = (d - distBase[i]!) << 5;
+    encDist[d] = reverseBits(i, 5) | extra | ((5 + distExtra[i]!) << 16);
   }
   for (let x = 0; x < 256; x++) rev8[x] = reverseBits(x, 8);
 }
@@ -163,8 +159,12 @@ assert(jsEncodeBytesMax >= compressBytesMin, 'JS encoder must cover the smallest
 
 const hashBits = 12;
 const hashShift = 32 - hashBits;
-/** Hash heads: input position + generation base of the call that stored it (0 = never). */
-const hashTable = new Int32Array(1 << hashBits);
+/**
+ * Hash heads: input position + generation base of the call that stored it (0 = never). 16-bit
+ * entries keep the table at 8 KiB, half the cache lines a call's ~150 scattered probes touch;
+ * the generations wrap every ~64 KiB of input, when the table is cleared once.
+ */
+const hashTable = new Uint16Array(1 << hashBits);
 /** Generation base of the next call; entries below the current call's base are stale. */
 let hashBase = 1;
 /** Output scratch: the encoder stops once output ≥ input, a few bytes of slack past it. */
@@ -225,7 +225,7 @@ function matchLength(raw: Uint8Array, a: number, b: number, start: number, max: 
 
 /** Claims the generation range of an `n`-byte call; returns its base. */
 function claimHashBase(n: number): number {
-  if (hashBase > 0x7fff_ffff - n - 1) {
+  if (hashBase > 0xffff - n - 1) {
     hashTable.fill(0);
     hashBase = 1;
   }
@@ -237,11 +237,13 @@ function claimHashBase(n: number): number {
 /**
  * Encodes `raw` (64 ≤ length ≤ jsEncodeBytesMax) as one final fixed-Huffman block into `encOut`.
  * Returns the stream length, or -1 as soon as the output reaches the input length.
+ * Tables and buffers are read into locals once: module-level bindings are context loads per use.
  */
 function encodeFixed(raw: Uint8Array): number {
   const n = raw.length;
   const out = encOut;
   const table = hashTable;
+  const lit = encLit;
   const base = claimHashBase(n);
   const last = n - 4; // the last position whose 3-byte prefix is followed by one more byte
   let bb = 3; // BFINAL = 1, BTYPE = 01 (fixed Huffman), written least significant bit first.
@@ -256,9 +258,9 @@ function encodeFixed(raw: Uint8Array): number {
     table[h] = i + base;
     if (cand >= 0 && load24(raw, cand) === word) {
       const len = matchLength(raw, cand, i, 3, Math.min(258, n - i));
-      const dist = i - cand;
-      bb |= encLenCode[len]! << bc;
-      bc += encLenBits[len]!;
+      const le = encLen[len]!;
+      bb |= (le & 0xffff) << bc;
+      bc += le >>> 16;
       if (bc >= 16) {
         out[op] = bb;
         out[op + 1] = bb >>> 8;
@@ -266,17 +268,18 @@ function encodeFixed(raw: Uint8Array): number {
         bb >>>= 16;
         bc -= 16;
       }
-      bb |= encDistCode[dist]! << bc;
-      bc += encDistBits[dist]!;
+      const de = encDist[i - cand]!;
+      bb |= (de & 0xffff) << bc;
+      bc += de >>> 16;
       // Seed a position near the end of the match: repeated JSON keys then match more often.
       const j = i + len - 2;
       if (len > 3 && j <= last) table[hashSlot(load24(raw, j))] = j + base;
       i += len;
       if (i <= last) word = load24(raw, i);
     } else {
-      const c = word & 0xff;
-      bb |= encLitCode[c]! << bc;
-      bc += encLitBits[c]!;
+      const e = lit[word & 0xff]!;
+      bb |= (e & 0xffff) << bc;
+      bc += e >>> 16;
       word = (word >>> 8) | (raw[i + 3]! << 16);
       i++;
     }
@@ -306,9 +309,9 @@ function finishFixed(
   let bb = bbIn;
   let bc = bcIn;
   for (let i = from; i < n; i++) {
-    const c = raw[i]!;
-    bb |= encLitCode[c]! << bc;
-    bc += encLitBits[c]!;
+    const e = encLit[raw[i]!]!;
+    bb |= (e & 0xffff) << bc;
+    bc += e >>> 16;
     if (bc >= 16) {
       out[op] = bb;
       out[op + 1] = bb >>> 8;
