@@ -50,14 +50,16 @@ const pageSlabBytes = 32 * 1024;
 const pageSlabs = new Slabs(pageSlabBytes);
 
 /**
- * A zero-filled buffer of `n` bytes for a page image that no other caller holds. A fresh 4 KiB
+ * A zero-filled buffer of `n` bytes for a page image that no other caller holds, except that its
+ * first `dirtyPrefix` bytes may hold anything (a caller that overwrites them at once saves the
+ * zeroing of a recycled buffer). A fresh 4 KiB
  * `Uint8Array` costs ~5 µs in V8 (its own backing store); a view into a shared 32 KiB slab costs a
  * fraction of that, so leaves copied on write take their buffers from here. A slab lives while any
  * of its pages does, so at most 8× the live pages' bytes are held in the worst case.
  */
-export function allocPageBytes(n: number): Uint8Array {
+export function allocPageBytes(n: number, dirtyPrefix = 0): Uint8Array {
   const reused = n === pagePoolSize ? pagePool.pop() : undefined;
-  if (reused !== undefined) return reused.fill(0);
+  if (reused !== undefined) return reused.fill(0, dirtyPrefix);
   return n * 2 > pageSlabBytes ? new Uint8Array(n) : pageSlabs.carve(n);
 }
 

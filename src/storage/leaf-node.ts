@@ -221,7 +221,7 @@ export class LeafNode {
   clone(): LeafNode {
     if (this.k === null) {
       const src = this.src!;
-      const buf = allocPageBytes(src.length);
+      const buf = allocPageBytes(src.length, this.bytes);
       buf.set(src.subarray(0, this.bytes));
       const node = LeafNode.packed(buf, null, this.offs!.slice(), this.bytes);
       node.ownsSrc = true;
