@@ -374,9 +374,11 @@ export class Database {
    * calls queue and share fsyncs (group commit). Rejects with fn's error (rolled back),
    * DatabaseClosed, DatabasePoisoned (after an fsync failure), or DiskFull (nothing committed).
    */
-  async update<T>(fn: (tx: WriteTx) => T): Promise<T> {
+  update<T>(fn: (tx: WriteTx) => T): Promise<T> {
     const after: (() => void)[] = [];
+    let ran = false;
     const committed = this.store.update((tx) => {
+      ran = true;
       after.length = 0;
       const changes: Change[] = [];
       const ctx = this.writeCtx(tx, after, changes);
@@ -385,7 +387,14 @@ export class Database {
       this.link?.stage(ctx.records.writeSeq, ctx.nowMs, changes);
       return value;
     });
-    // Without a changelog there is nothing to settle: skip logged()'s extra promise layer.
+    // The store ran the callback at once (no writer to wait for) and it left no hook and there is
+    // no changelog to settle: the store's promise is the answer, without an async layer here.
+    if (ran && after.length === 0 && this.link === null) return committed;
+    return this.settleUpdate(committed, after);
+  }
+
+  /** The rest of update: settles the changelog, then runs the afterCommit hooks. */
+  private async settleUpdate<T>(committed: Promise<T>, after: (() => void)[]): Promise<T> {
     const result = await (this.link === null ? committed : this.logged(committed));
     for (const hook of after) {
       try {

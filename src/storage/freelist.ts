@@ -28,8 +28,9 @@ export class Freelist {
   private dirtyFrom = Infinity;
   private txBase = 0;
   private txLow = 0;
-  private txSaved: number[] = [];
-  private txTrunks: number[] = [];
+  private readonly txSaved: number[] = [];
+  /** The trunk list at begin(), copied by the first persist() that may change it; else null. */
+  private txTrunks: number[] | null = null;
 
   private constructor(
     private ids: number[],
@@ -77,8 +78,9 @@ export class Freelist {
   begin(): void {
     this.txBase = this.ids.length;
     this.txLow = this.txBase;
-    this.txSaved = [];
-    this.txTrunks = this.trunks.slice();
+    // Reused, not reallocated: a single-record commit begins and ends one of these each time.
+    this.txSaved.length = 0;
+    this.txTrunks = null;
   }
 
   pop(): number | undefined {
@@ -101,13 +103,16 @@ export class Freelist {
   rollback(): void {
     this.ids.length = this.txLow;
     for (let i = this.txSaved.length - 1; i >= 0; i--) this.ids.push(this.txSaved[i]!);
-    this.trunks = this.txTrunks;
+    this.txSaved.length = 0;
+    if (this.txTrunks !== null) this.trunks = this.txTrunks;
+    this.txTrunks = null;
     this.dirtyFrom = Infinity;
   }
 
   /** Writes the changed trunk pages through `host`. Called once per commit, before encoding. */
   persist(host: FreelistHost): void {
     const cap = freelistCapacity(host.usable);
+    this.txTrunks ??= this.trunks.slice();
     const trunksBefore = this.trunks.length;
     while (this.trunks.length < Math.ceil(this.ids.length / cap)) this.trunks.push(host.extend());
     while (this.trunks.length > Math.ceil(this.ids.length / cap) + 1) {

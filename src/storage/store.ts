@@ -46,7 +46,7 @@ import type { TxHost } from './tx.js';
 import type { RecoveredWal } from './wal/recovery.js';
 import { walFramesStart } from './wal/wal-format.js';
 import { WalWriter } from './wal/wal-writer.js';
-import type { PageImage } from './wal/wal-writer.js';
+import type { PageImage, QueuedCommit } from './wal/wal-writer.js';
 import { LeaseTable, checkLeaseTtl } from './lease.js';
 import type { BackupLease, BackupLeaseOptions } from './lease.js';
 import { inlineValueBytesMax } from './btree/values.js';
@@ -242,8 +242,21 @@ export class Store implements TxHost {
     }
   }
 
-  /** Runs `fn` as the only writer; resolves with its result once the commit is durable. */
-  async update<T>(fn: (tx: StoreWriteTx) => T): Promise<T> {
+  /**
+   * Runs `fn` as the only writer; resolves with its result once the commit is durable. Never
+   * throws: every failure is a rejection. Not an async function: a commit's one promise is the
+   * one the log writer settles (PendingCommit); waiting (re-entrance, gate, checkpoint, a live
+   * swap) takes the async path.
+   */
+  update<T>(fn: (tx: StoreWriteTx) => T): Promise<T> {
+    if (this.successor !== null || this.writerActive || this.ckptGate !== null ||
+      this.gate !== null) {
+      return this.updateAfterWait(fn);
+    }
+    return this.runUpdate(fn);
+  }
+
+  private async updateAfterWait<T>(fn: (tx: StoreWriteTx) => T): Promise<T> {
     if (this.successor !== null) return this.successor.update(fn);
     this.assertWritable();
     if (this.closing !== null) {
@@ -263,13 +276,34 @@ export class Store implements TxHost {
       if (next !== null) return next.update(fn);
       this.assertWritable();
     }
-    const tx = new StoreWriteTx(this, { ...this.latestState });
-    this.freelist.begin();
+    return this.runUpdate(fn);
+  }
+
+  /** Runs the callback and commits (see update); failures are returned as rejections. */
+  private runUpdate<T>(fn: (tx: StoreWriteTx) => T): Promise<T> {
+    let tx: StoreWriteTx;
     let result: T;
     try {
+      this.assertWritable();
+      if (this.closing !== null) {
+        throw hexxlaError('DatabaseClosed', 'the database is closing', { path: this.path });
+      }
+      tx = new StoreWriteTx(this, { ...this.latestState });
+      result = this.runCallback(fn, tx);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (tx.dirty.size === 0 && !tx.freelistTouched) return Promise.resolve(result);
+    return this.commit(tx, result);
+  }
+
+  private runCallback<T>(fn: (tx: StoreWriteTx) => T, tx: StoreWriteTx): T {
+    this.freelist.begin();
+    try {
       this.writerActive = true;
-      result = fn(tx);
+      const result = fn(tx);
       if (isThenable(result)) throw asyncCallbackError('update');
+      return result;
     } catch (err) {
       this.freelist.rollback();
       if (err instanceof AssertionError) this.poison(fatal(err, this.path));
@@ -278,16 +312,12 @@ export class Store implements TxHost {
       this.writerActive = false;
       tx.close();
     }
-    if (tx.dirty.size === 0 && !tx.freelistTouched) return result;
-    await this.commit(tx);
-    this.maybeCheckpoint();
-    return result;
   }
 
-  private commit(tx: StoreWriteTx): Promise<void> {
-    let refs: PageRef[];
+  /** Builds the commit's frames and queues them; resolves with `result` once durable. */
+  private commit<T>(tx: StoreWriteTx, result: T): Promise<T> {
+    const pending = new PendingCommit(this, result);
     let state: CommitState;
-    let built: ReturnType<WalWriter['build']>;
     try {
       if (tx.freelistTouched) this.freelist.persist(tx);
       // Last: versions cover every page this commit writes, the freelist's included.
@@ -300,29 +330,41 @@ export class Store implements TxHost {
           `limit is ${txDirtyPagesMax}`, { path: this.path, limit: txDirtyPagesMax });
       }
       state = this.nextState(tx);
+      pending.state = state;
       // Committed branch pages are kept in the form decoding gives (keys in one page buffer), not
       // the writer's objects, whose keys are scattered over many small arrays: reads after a
       // bulk load were ~2.5x slower than after a reopen (120k vs 300k/s); re-decoding branches
       // recovers most of it (~215k/s). Leaves stay packed through writes (see compactNode).
-      const images: DirtyImage[] = [];
-      for (const [pageNo, node] of tx.dirty) images.push(new DirtyImage(this, pageNo, node));
-      built = this.wal.build(images, state);
       const seq = Number(state.commitSeq);
-      refs = images.map((img, i) => ({ pageNo: img.pageNo, frameId: this.pages.nextFrameId(),
-        offset: built.pageOffsets[i]!, length: built.pageLengths[i]!, node: img.kept!, seq }));
+      const pages = pending.pages;
+      for (const [pageNo, node] of tx.dirty) {
+        pages.push(new LoggedPage(this, pageNo, this.pages.nextFrameId(), node, seq));
+      }
+      this.wal.build(pages, state, pending);
     } catch (err) {
       this.freelist.rollback();
       if (!(err instanceof Error && 'code' in err)) this.poison(fatal(err, this.path));
-      throw err;
+      return Promise.reject(err);
     }
-    for (const ref of refs) this.pages.latest.set(ref.pageNo, ref);
+    for (const page of pending.pages) this.pages.latest.set(page.pageNo, page);
     this.latestState = state;
-    const walEnd = built.startOffset + (built.stageEnd - built.stageStart);
-    return this.wal.enqueue(built, () => {
-      this.pages.markDurable(refs);
-      this.durableState = state;
-      this.durableWalEnd = walEnd;
-    });
+    pending.walEnd = pending.startOffset + (pending.stageEnd - pending.stageStart);
+    const promise = new Promise<T>(captureSettlers);
+    pending.settle(capturedResolve as (value: T) => void, capturedReject);
+    this.wal.enqueue(pending);
+    return promise;
+  }
+
+  /** A queued commit is durable (PendingCommit.onDurable): readers see it from now on. */
+  published(pages: LoggedPage[], state: CommitState, walEnd: number): void {
+    this.pages.markDurable(pages);
+    this.durableState = state;
+    this.durableWalEnd = walEnd;
+  }
+
+  /** After a batch of commits became durable, before their writers resume. */
+  afterDurable(): void {
+    this.maybeCheckpoint();
   }
 
   /** The node to keep for a page just encoded as `encoded` (its used prefix); see commit(). */
@@ -719,22 +761,74 @@ export class Store implements TxHost {
 
 
 /**
- * A dirty page to log (WalWriter.build calls `encode`); `kept` is then the node to keep for it.
+ * A dirty page to log (WalWriter.build calls `encode`, then sets `offset` and `length`), and from
+ * then on the page's PageRef: `node` is the node to keep for it (see Store.compactNode), pinned
+ * until the commit is durable. One object per page and commit instead of an image and a ref.
  * A class, not an object literal with an arrow function: under tsx (esbuild keepNames) every
  * named arrow created per commit costs an Object.defineProperty.
  */
-class DirtyImage implements PageImage {
-  kept: PageNode | null = null;
+class LoggedPage implements PageImage, PageRef {
+  offset = 0;
+  length = 0;
 
-  constructor(private readonly store: Store, readonly pageNo: number,
-    private readonly node: PageNode) {}
+  constructor(private readonly store: Store, readonly pageNo: number, readonly frameId: number,
+    public node: PageNode | null, readonly seq: number) {}
 
   encode(out: Uint8Array, dv: DataView, base: number): number {
-    const used = encodePage(this.node, this.pageNo, out, dv, base, this.store.usable);
-    this.kept = this.store.compactNode(this.node, this.pageNo, out.subarray(base, base + used));
+    const node = this.node!;
+    const used = encodePage(node, this.pageNo, out, dv, base, this.store.usable);
+    // A packed leaf (the usual dirty page) is kept as it is: no view of the image needed.
+    if (node.type !== pageTypeLeaf || !node.isPacked) {
+      this.node = this.store.compactNode(node, this.pageNo, out.subarray(base, base + used));
+    }
     return used;
   }
 }
+
+/** `new Promise(captureSettlers)` hands its settlers over without a closure per commit. */
+let capturedResolve: (value: unknown) => void = () => undefined;
+let capturedReject: (err: unknown) => void = () => undefined;
+
+function captureSettlers(resolve: (value: never) => void, reject: (err: unknown) => void): void {
+  capturedResolve = resolve as (value: unknown) => void;
+  capturedReject = reject;
+}
+
+/** One commit queued in the log writer (see WalWriter.enqueue): its frames and its outcome. */
+class PendingCommit<T> implements QueuedCommit {
+  stageStart = 0;
+  stageEnd = 0;
+  startOffset = 0;
+  startFrameIndex = 0;
+  readonly pages: LoggedPage[] = [];
+  state: CommitState | null = null;
+  /** End of the commit's frames in the log (the backup lease's durable end once durable). */
+  walEnd = 0;
+  private resolveFn: (value: T) => void = noop;
+  private rejectFn: (err: unknown) => void = noop;
+
+  constructor(private readonly store: Store, private readonly result: T) {}
+
+  settle(resolve: (value: T) => void, reject: (err: unknown) => void): void {
+    this.resolveFn = resolve;
+    this.rejectFn = reject;
+  }
+
+  onDurable(): void {
+    this.store.published(this.pages, this.state!, this.walEnd);
+  }
+
+  resolve(): void {
+    this.store.afterDurable();
+    this.resolveFn(this.result);
+  }
+
+  reject(err: unknown): void {
+    this.rejectFn(err);
+  }
+}
+
+function noop(): void {}
 
 function asyncCallbackError(kind: string): HexxlaError {
   return hexxlaError('InvalidArgument', `${kind} callbacks must be synchronous: do async work ` +

@@ -34,6 +34,17 @@ describe('crc32 arithmetic', () => {
     }
   });
 
+  it('sums short runs of every length and alignment as zlib (slice-by-4 and byte tail)', () => {
+    const buf = randomBytes(200, 3);
+    for (let from = 0; from < 8; from++) {
+      for (let n = 0; n <= 80; n++) {
+        const seed = crc32(buf.subarray(100, 100 + from));
+        expect(crc32Short(buf, from, from + n, seed))
+          .toBe(crc32(buf.subarray(from, from + n), seed));
+      }
+    }
+  });
+
   it('gives page and frame checksums equal to whole-buffer sums', () => {
     const usable = 4096;
     for (const used of [16, 17, 2700, 4096]) {

@@ -46,33 +46,35 @@ import type { WalHeader } from './wal-format.js';
 
 /**
  * One page image to log: `encode` writes the page into `out` at `base` (the pageSize bytes there
- * are zero) and returns how many bytes it used; only those are logged.
+ * are zero) and returns how many bytes it used; only those are logged. `build` then sets
+ * `offset` (the frame's WAL offset) and `length` (the logged payload bytes).
  */
 export interface PageImage {
-  pageNo: number;
+  readonly pageNo: number;
+  offset: number;
+  length: number;
   encode(out: Uint8Array, dv: DataView, base: number): number;
 }
 
-/** A commit's frames, staged in the writer's arena until its batch is written. */
-export interface BuiltCommit {
+/**
+ * One commit: `build` stages its frames in the writer's arena and fills in the four positions;
+ * `enqueue` queues it, and the writer calls back once it is durable or failed. The caller's own
+ * object, so a commit costs the writer no record, closure or promise of its own.
+ */
+export interface QueuedCommit {
   /** Range of the staging arena holding the frames. */
   stageStart: number;
   stageEnd: number;
-  /** WAL offset of each page frame, in the order of the images given. */
-  pageOffsets: number[];
-  /** Logged bytes of each page image (its used prefix). */
-  pageLengths: number[];
   /** Offset and frame index where this commit starts (for rollback). */
   startOffset: number;
   startFrameIndex: number;
+  /** Durable: publish it. Runs for every commit of a batch before any of their `resolve`s. */
+  onDurable(): void;
+  resolve(): void;
+  reject(err: unknown): void;
 }
 
-interface Queued {
-  commit: BuiltCommit;
-  onDurable: () => void;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
+type Queued = QueuedCommit;
 
 /** A written batch whose fsync was started; acknowledged in log order. */
 interface Flight {
@@ -107,6 +109,8 @@ export class WalWriter {
   private stage = new Uint8Array(0);
   private stageView = new DataView(this.stage.buffer);
   private stageUsed = 0;
+  private syncedBigOf = -1;
+  private syncedBigValue = 0n;
   /** Written batches whose fsync is in flight or not yet acknowledged, in log order. */
   private flights: Flight[] = [];
   private failedWrite: FailedWrite | null = null;
@@ -153,10 +157,11 @@ export class WalWriter {
 
   /**
    * Builds the frames of one commit (page frames, then the commit frame) into the staging arena.
-   * No side effect on error. The arena is reused: after every batch write it is empty again
-   * (nothing can be built during the synchronous write), so commits never allocate fresh buffers.
+   * No side effect on error but the images' positions (`commit` is set last). The arena is
+   * reused: after every batch write it is empty again (nothing can be built during the
+   * synchronous write), so commits never allocate fresh buffers.
    */
-  build(images: PageImage[], state: CommitState): BuiltCommit {
+  build(images: PageImage[], state: CommitState, commit: QueuedCommit): void {
     const pageFrameMax = frameBytes(this.pageSize);
     // A sealed commit payload is 28 bytes longer; a sealed page payload still fits in pageSize
     // (nonce + usable + tag = pageSize).
@@ -167,29 +172,38 @@ export class WalWriter {
     // With a cipher the plaintext goes after the nonce; sealing replaces it in place.
     const plainAt = frameHeaderBytes + (this.cipher === null ? 0 : nonceBytes);
     const stageStart = this.stageUsed;
-    const pageOffsets: number[] = [];
-    const pageLengths: number[] = [];
     let index = this.nextFrameIndex;
     let at = stageStart;
-    for (const img of images) {
+    const base = this.appendOffset - stageStart;
+    for (let i = 0; i < images.length; i++) {
+      const img = images[i]!;
       // encodePage zeroes the usable area, so the alignment padding after `used` is zero too.
       const used = img.encode(out, dv, at + plainAt);
       const stored = this.finish(at, frameMagicPage, index++, img.pageNo, used);
-      pageOffsets.push(this.appendOffset + at - stageStart);
-      pageLengths.push(stored);
+      img.offset = base + at;
+      img.length = stored;
       at += frameBytes(stored);
     }
     const commitEnd = at + frameBytes(commitStored);
     out.fill(0, at, commitEnd);
-    encodeCommitPayload(state, images.length, BigInt(this.syncedOffset), dv, at + plainAt);
+    encodeCommitPayload(state, images.length, this.syncedBig(), dv, at + plainAt);
     this.finish(at, frameMagicCommit, index++, commitStored, commitPayloadBytes);
-    const total = commitEnd - stageStart;
-    const built = { stageStart, stageEnd: commitEnd, pageOffsets, pageLengths,
-      startOffset: this.appendOffset, startFrameIndex: this.nextFrameIndex };
-    this.stageUsed += total;
-    this.appendOffset += total;
+    commit.stageStart = stageStart;
+    commit.stageEnd = commitEnd;
+    commit.startOffset = this.appendOffset;
+    commit.startFrameIndex = this.nextFrameIndex;
+    this.stageUsed = commitEnd;
+    this.appendOffset += commitEnd - stageStart;
     this.nextFrameIndex = index;
-    return built;
+  }
+
+  /** `syncedOffset` as a bigint for commit payloads, converted once per value, not per commit. */
+  private syncedBig(): bigint {
+    if (this.syncedBigOf !== this.syncedOffset) {
+      this.syncedBigOf = this.syncedOffset;
+      this.syncedBigValue = BigInt(this.syncedOffset);
+    }
+    return this.syncedBigValue;
   }
 
   /**
@@ -225,16 +239,17 @@ export class WalWriter {
     this.stageView = new DataView(next.buffer);
   }
 
-  /** Queues a built commit; resolves once it is durable (after `onDurable` ran). */
-  enqueue(commit: BuiltCommit, onDurable: () => void): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (this.poisonedBy !== null) {
-        reject(this.poisonedBy);
-        return;
-      }
-      this.queue.push({ commit, onDurable, resolve, reject });
-      this.pump();
-    });
+  /**
+   * Queues a built commit; its `resolve` runs once it is durable (after its `onDurable`), its
+   * `reject` when it fails (at once when the writer is poisoned).
+   */
+  enqueue(commit: QueuedCommit): void {
+    if (this.poisonedBy !== null) {
+      commit.reject(this.poisonedBy);
+      return;
+    }
+    this.queue.push(commit);
+    this.pump();
   }
 
   /** Resolves when every queued commit is durable or failed. */
@@ -280,8 +295,7 @@ export class WalWriter {
    * the fsyncs in flight before it are done).
    */
   private writeBatch(batch: Queued[]): boolean {
-    const buf = this.stage.subarray(batch[0]!.commit.stageStart,
-      batch[batch.length - 1]!.commit.stageEnd);
+    const buf = this.stage.subarray(batch[0]!.stageStart, batch[batch.length - 1]!.stageEnd);
     // Every queued commit is in this batch, so the arena is free once the write returns.
     this.stageUsed = 0;
     try {
@@ -343,7 +357,7 @@ export class WalWriter {
   private handleFailedWrite(): void {
     const failed = this.failedWrite!;
     this.failedWrite = null;
-    const first = failed.batch[0]!.commit;
+    const first = failed.batch[0]!;
     const commits = [...failed.batch, ...this.queue.splice(0)];
     this.appendOffset = first.startOffset;
     this.nextFrameIndex = first.startFrameIndex;
