@@ -253,7 +253,7 @@ export class Store implements TxHost {
       this.gate !== null) {
       return this.updateAfterWait(fn);
     }
-    return this.runUpdate(fn);
+    return this.runUpdate(fn, true);
   }
 
   private async updateAfterWait<T>(fn: (tx: StoreWriteTx) => T): Promise<T> {
@@ -276,16 +276,20 @@ export class Store implements TxHost {
       if (next !== null) return next.update(fn);
       this.assertWritable();
     }
-    return this.runUpdate(fn);
+    return this.runUpdate(fn, false);
   }
 
-  /** Runs the callback and commits (see update); failures are returned as rejections. */
-  private runUpdate<T>(fn: (tx: StoreWriteTx) => T): Promise<T> {
+  /**
+   * Runs the callback and commits (see update); failures are returned as rejections.
+   * `entry`: called straight from update(), so the closing check is made here; an update that
+   * passed it before waiting (re-entrance, gate) still commits: close() waits for it.
+   */
+  private runUpdate<T>(fn: (tx: StoreWriteTx) => T, entry: boolean): Promise<T> {
     let tx: StoreWriteTx;
     let result: T;
     try {
       this.assertWritable();
-      if (this.closing !== null) {
+      if (entry && this.closing !== null) {
         throw hexxlaError('DatabaseClosed', 'the database is closing', { path: this.path });
       }
       tx = new StoreWriteTx(this, { ...this.latestState });
