@@ -9,7 +9,8 @@
  * checkpoint completes, the log is reset, and the state equals the model, before and after a
  * reopen, with a clean structural check. Plain and encrypted (page versions) files. A crash
  * while the fsync is held is covered by test/durability/power-loss.test.ts (every sync
- * boundary, commits interleaved with a checkpoint's first part).
+ * boundary, commits interleaved with a checkpoint's first part). Once the log reaches twice
+ * `walCheckpointBytes` during the first part, new writers wait for the whole checkpoint.
  */
 import { describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
@@ -107,4 +108,32 @@ describe('commits during a checkpoint', () => {
       await db.close();
     }, 60_000);
   }
+
+  it('hold writers once the log reaches twice its threshold during the first part', async () => {
+    const fs = new HoldFs();
+    fs.mkdirp('/d');
+    const walCheckpointBytes = 64 * 1024;
+    const db = await open('/d/b.db', { fs, walCheckpointBytes });
+    const model = new Map<string, string>();
+    await putRange(db, model, 0, 200, 1);
+    fs.holdPrimary = true;
+    const checkpoint = db.checkpoint();
+    for (let i = 0; i < 1000 && fs.primarySyncsHeld === 0; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(fs.primarySyncsHeld).toBe(1);
+    let next = 1000;
+    while (db.stats().walBytes < 2 * walCheckpointBytes) {
+      expect(await within(putRange(db, model, next, next + 50, 1), 5000)).toBe('done');
+      next += 50;
+    }
+    const held = putRange(db, model, next, next + 10, 1);
+    expect(await within(held, 300)).toBe('timeout');
+    fs.release();
+    await checkpoint;
+    await held;
+    expect(db.stats().checkpoints).toBe(1);
+    expectModel(db, model);
+    await db.close();
+  }, 60_000);
 });
