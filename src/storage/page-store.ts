@@ -204,16 +204,14 @@ export class PageStore {
    * the read call. Other images are read from the log and checked first, so a damaged log never
    * reaches the primary. Returns the number of images written.
    *
-   * With `pause`, awaits it after each write call, so commits go on meanwhile: an image replaced
-   * by a newer durable one during a pause is skipped (a later pass copies the newer one).
    * Writing a durable image early is safe: until the checkpoint's header is durable, recovery
    * replays the log, which holds every image copied here, over whatever the primary has.
    */
-  async copyToPrimary(copied: Map<number, PageRef>, pause?: () => Promise<void>): Promise<number> {
+  copyToPrimary(copied: Map<number, PageRef>): number {
     const refs: PageRef[] = [];
     for (const ref of this.durable.values()) if (copied.get(ref.pageNo) !== ref) refs.push(ref);
     refs.sort((a, b) => a.pageNo - b.pageNo);
-    if (this.cipher !== null) return this.copySealed(refs, this.cipher, copied, pause);
+    if (this.cipher !== null) return this.copySealed(refs, this.cipher, copied);
     const size = this.pageSize;
     const runMax = Math.max(1, Math.floor(copyRunBytes / size));
     const run = this.copyRun ??= new Uint8Array(runMax * size);
@@ -225,9 +223,7 @@ export class PageStore {
       if (count > 0 && (ref.pageNo !== first + count || count === runMax)) {
         this.primary.write(run.subarray(0, count * size), first * size);
         count = 0;
-        if (pause !== undefined) await pause();
       }
-      if (this.durable.get(ref.pageNo) !== ref) continue; // replaced during a pause
       if (count === 0) first = ref.pageNo;
       this.imageInto(ref, run, dv, count * size);
       copied.set(ref.pageNo, ref);
@@ -256,18 +252,9 @@ export class PageStore {
   }
 
   /** copyToPrimary for an encrypted store: open each log image, re-seal it for the primary. */
-  private async copySealed(
-    refs: PageRef[], cipher: StoreCipher, copied: Map<number, PageRef>,
-    pause?: () => Promise<void>,
-  ): Promise<number> {
-    let sincePause = 0;
+  private copySealed(refs: PageRef[], cipher: StoreCipher, copied: Map<number, PageRef>): number {
     let written = 0;
     for (const ref of refs) {
-      if (pause !== undefined && sincePause * this.pageSize >= copyRunBytes) {
-        await pause();
-        sincePause = 0;
-      }
-      if (this.durable.get(ref.pageNo) !== ref) continue; // replaced during a pause
       const frame = new Uint8Array(frameHeaderBytes + ref.length);
       this.wal.read(frame, ref.offset);
       const plain = this.openFrame(frame, ref.pageNo, cipher);
@@ -280,7 +267,6 @@ export class PageStore {
       this.primary.write(cipher.pages.seal(plain, ref.pageNo, ref.seq),
         ref.pageNo * this.pageSize);
       copied.set(ref.pageNo, ref);
-      sincePause++;
       written++;
     }
     return written;
