@@ -51,6 +51,15 @@ async function load(db: Database, from: number, to: number): Promise<void> {
 
 afterEach(() => disarmFailpoints());
 
+/** checkpoint() on the poisoned `db` rejects with DatabasePoisoned and writes no primary page. */
+async function expectRefusedWithoutWrites(db: Database, fs: CountingFs): Promise<void> {
+  const writes = fs.primaryWrites;
+  const err = await db.checkpoint().then(() => null, (e: unknown) => e);
+  expect({ code: (err as { code?: string }).code, message: (err as Error).message,
+    writes: fs.primaryWrites - writes })
+    .toEqual({ code: 'DatabasePoisoned', message: expect.any(String), writes: 0 });
+}
+
 describe('checkpoint() on a poisoned database', () => {
   it('after a log fsync failure: rejects, nothing reaches the primary', async () => {
     const fs = new CountingFs();
@@ -77,11 +86,7 @@ describe('checkpoint() on a poisoned database', () => {
     await load(db, 0, 3000);
     fs.failDirSync = true; // resetWal: wal.reset succeeded, the directory fsync fails: poison
     await expect(db.checkpoint()).rejects.toMatchObject({ code: 'DatabasePoisoned' });
-    const writes = fs.primaryWrites;
-    const err = await db.checkpoint().then(() => null, (e: unknown) => e);
-    expect({ code: (err as { code?: string }).code, message: (err as Error).message,
-      writes: fs.primaryWrites - writes })
-      .toEqual({ code: 'DatabasePoisoned', message: expect.any(String), writes: 0 });
+    await expectRefusedWithoutWrites(db, fs);
     await db.close();
   });
 });
@@ -97,11 +102,7 @@ describe('checkpoint() on a poisoned database, log truncated by the reset', () =
       await new Promise((r) => setImmediate(r));
     }
     expect(db.storage.poisoned?.code).toBe('DatabasePoisoned');
-    const writes = fs.primaryWrites;
-    const err = await db.checkpoint().then(() => null, (e: unknown) => e);
-    expect({ code: (err as { code?: string }).code, message: (err as Error).message,
-      writes: fs.primaryWrites - writes })
-      .toEqual({ code: 'DatabasePoisoned', message: expect.any(String), writes: 0 });
+    await expectRefusedWithoutWrites(db, fs);
     await db.close();
   });
 });

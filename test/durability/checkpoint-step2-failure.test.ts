@@ -6,22 +6,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
-import type { Database } from '../../src/index.js';
 import { disarmFailpoints } from '../../src/failpoints.js';
 import { keyA } from '../crypto/helpers.js';
 import { armThrow } from '../fault/failpoints.js';
 import { HookedFs } from '../fault/hooked-fs.js';
+import { snapshot } from './snapshot.js';
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
-
-function snapshot(db: Database): Map<string, string> {
-  const seen = new Map<string, string>();
-  db.view((tx) => {
-    for (const [k, v] of tx.range()) seen.set(dec.decode(k), dec.decode(v));
-  });
-  return seen;
-}
 
 afterEach(() => disarmFailpoints());
 

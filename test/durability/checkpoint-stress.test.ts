@@ -5,22 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
-import type { Database } from '../../src/index.js';
 import { keyA } from '../crypto/helpers.js';
 import { HookedFs } from '../fault/hooked-fs.js';
+import { snapshot } from './snapshot.js';
 import { Prng } from '../fault/prng.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const key = (i: number): Uint8Array => enc.encode(`k${String(i).padStart(6, '0')}`);
-
-function snapshot(db: Database): Map<string, string> {
-  const seen = new Map<string, string>();
-  db.view((tx) => {
-    for (const [k, v] of tx.range()) seen.set(dec.decode(k), dec.decode(v));
-  });
-  return seen;
-}
 
 describe('stress: writers during checkpoints', () => {
   for (const encrypted of [false, true]) {
