@@ -46,10 +46,15 @@ function checkKey(key: Uint8Array): void {
 function prefixed(key: Uint8Array): Uint8Array {
   const out = allocBytes(key.length + 1);
   out[0] = rawKeyPrefix;
-  // A loop for short keys, as in probeKey: the builtin's call costs more than the copy.
+  copyAfterPrefix(key, out);
+  return out;
+}
+
+/** Copies `key` into `out` after its one-byte prefix. */
+function copyAfterPrefix(key: Uint8Array, out: Uint8Array): void {
+  // A loop for short keys: the builtin's call costs more than the copy.
   if (key.length <= 32) for (let i = 0; i < key.length; i++) out[i + 1] = key[i]!;
   else out.set(key, 1);
-  return out;
 }
 
 function treeKey(key: Uint8Array): Uint8Array {
@@ -72,9 +77,7 @@ function probeKey(key: Uint8Array): Uint8Array {
     out[0] = rawKeyPrefix;
     probes[key.length] = out;
   }
-  // A loop, not out.set(key, 1): for keys this short the builtin's call costs more than the copy.
-  if (key.length <= 32) for (let i = 0; i < key.length; i++) out[i + 1] = key[i]!;
-  else out.set(key, 1);
+  copyAfterPrefix(key, out);
   return out;
 }
 

@@ -365,7 +365,6 @@ export class Store implements TxHost {
     }
     for (const page of pending.pages) this.pages.latest.set(page.pageNo, page);
     this.latestState = state;
-    pending.walEnd = pending.startOffset + (pending.stageEnd - pending.stageStart);
     const promise = new Promise<T>(captureSettlers);
     pending.settle(capturedResolve as (value: T) => void, capturedReject);
     this.wal.enqueue(pending);
@@ -519,8 +518,8 @@ export class Store implements TxHost {
   private async copyAndPublish(
     state: CommitState, copied = new Map<number, PageRef>(),
   ): Promise<void> {
-    let grow = false;
     const written = this.copyImages(copied);
+    let grow: boolean;
     try {
       const bytes = state.pageCount * this.pageSize;
       grow = this.primary.size() < bytes;
@@ -813,8 +812,6 @@ class PendingCommit<T> implements QueuedCommit {
   startFrameIndex = 0;
   readonly pages: LoggedPage[] = [];
   state: CommitState | null = null;
-  /** End of the commit's frames in the log (the backup lease's durable end once durable). */
-  walEnd = 0;
   private resolveFn: (value: T) => void = noop;
   private rejectFn: (err: unknown) => void = noop;
 
@@ -826,7 +823,9 @@ class PendingCommit<T> implements QueuedCommit {
   }
 
   onDurable(): void {
-    this.store.published(this.pages, this.state!, this.walEnd);
+    // The end of its frames in the log: the backup lease's durable end from now on.
+    const walEnd = this.startOffset + (this.stageEnd - this.stageStart);
+    this.store.published(this.pages, this.state!, walEnd);
   }
 
   resolve(): void {

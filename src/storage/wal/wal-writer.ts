@@ -74,11 +74,9 @@ export interface QueuedCommit {
   reject(err: unknown): void;
 }
 
-type Queued = QueuedCommit;
-
 /** A written batch whose fsync was started; acknowledged in log order. */
 interface Flight {
-  batch: Queued[];
+  batch: QueuedCommit[];
   /** Log offset after the batch (the synced offset once it is acknowledged). */
   end: number;
   synced: boolean;
@@ -86,10 +84,9 @@ interface Flight {
 
 /** A failed batch write waiting for the fsyncs in flight before it is handled. */
 interface FailedWrite {
-  batch: Queued[];
+  batch: QueuedCommit[];
   error: HexxlaError;
 }
-
 
 export interface WalCounters {
   commits: number;
@@ -105,7 +102,7 @@ export class WalWriter {
   private nextFrameIndex = 0;
   private writtenOffset = walFramesStart;
   private syncedOffset = walFramesStart;
-  private queue: Queued[] = [];
+  private queue: QueuedCommit[] = [];
   private stage = new Uint8Array(0);
   private stageView = new DataView(this.stage.buffer);
   private stageUsed = 0;
@@ -294,7 +291,7 @@ export class WalWriter {
    * Writes the batch; false when the write failed (the failure is then handled at once, or once
    * the fsyncs in flight before it are done).
    */
-  private writeBatch(batch: Queued[]): boolean {
+  private writeBatch(batch: QueuedCommit[]): boolean {
     const buf = this.stage.subarray(batch[0]!.stageStart, batch[batch.length - 1]!.stageEnd);
     // Every queued commit is in this batch, so the arena is free once the write returns.
     this.stageUsed = 0;
@@ -371,7 +368,7 @@ export class WalWriter {
    * Removes a failed batch's frames (a short write may have left some) so they can neither be
    * replayed nor mistaken for later ones, then rejects the failed commits.
    */
-  private async truncateAfterFailure(commits: Queued[], error: HexxlaError): Promise<void> {
+  private async truncateAfterFailure(commits: QueuedCommit[], error: HexxlaError): Promise<void> {
     try {
       this.file.truncate(this.syncedOffset);
       await this.file.sync();
@@ -388,7 +385,7 @@ export class WalWriter {
   }
 
   /** Rejects every commit not yet acknowledged (and `more`), and refuses all later ones. */
-  private poison(cause: HexxlaError, more: Queued[] = []): void {
+  private poison(cause: HexxlaError, more: QueuedCommit[] = []): void {
     const err = hexxlaError('DatabasePoisoned', 'the write-ahead log could not be made durable; ' +
       'the database refuses writes until it is reopened', { path: this.file.path }, cause);
     this.poisonedBy = err;
