@@ -131,15 +131,17 @@ export function freelistCapacity(usable: number): number {
 export function encodePage(
   node: PageNode, pageNo: number, out: Uint8Array, dv: DataView, base: number, usable: number,
 ): number {
-  if (node.type === pageTypeLeaf && node.isPacked) return encodePackedLeaf(node, pageNo, out, dv,
-    base, usable);
-  out.fill(0, base, base + usable);
+  // A packed leaf's body is copied over, so only its header and the tail after the body are
+  // zeroed (the body bytes of a 4 KiB page were written twice, in a staging buffer that spans
+  // hundreds of pages and is no longer in the CPU cache).
+  const packed = node.type === pageTypeLeaf && node.isPacked;
+  out.fill(0, base, base + (packed ? pageHeaderBytes : usable));
   dv.setUint8(base + 4, node.type);
   dv.setUint32(base + 8, pageNo, true);
   let end: number;
   switch (node.type) {
     case pageTypeLeaf:
-      end = encodeLeafBody(node, out, dv, base);
+      end = packed ? node.copyBodyTo(out, base) : encodeLeafBody(node, out, dv, base);
       break;
     case pageTypeBranch:
       end = encodeBranchBody(node, out, dv, base);
@@ -157,24 +159,7 @@ export function encodePage(
       break;
   }
   if (end > base + usable) throw new RangeError(`page ${pageNo} overflows its ${usable} bytes`);
-  dv.setUint32(base, pageChecksum(out, base, end, usable), true);
-  return end - base;
-}
-
-/**
- * encodePage of a packed leaf: its body is copied over, so only the header and the tail after the
- * body are zeroed (the body bytes of a 4 KiB page were written twice, in a staging buffer that
- * spans hundreds of pages and is no longer in the CPU cache).
- */
-function encodePackedLeaf(
-  node: LeafNode, pageNo: number, out: Uint8Array, dv: DataView, base: number, usable: number,
-): number {
-  out.fill(0, base, base + pageHeaderBytes);
-  dv.setUint8(base + 4, pageTypeLeaf);
-  dv.setUint32(base + 8, pageNo, true);
-  const end = node.copyBodyTo(out, base);
-  if (end > base + usable) throw new RangeError(`page ${pageNo} overflows its ${usable} bytes`);
-  out.fill(0, end, base + usable);
+  if (packed) out.fill(0, end, base + usable);
   dv.setUint32(base, pageChecksum(out, base, end, usable), true);
   return end - base;
 }
