@@ -79,8 +79,12 @@ export interface ServerStatus {
   readonly pageCount: number;
   readonly freePages: number;
   readonly walBytes: number;
+  /** Log bytes written since the server opened the database (across checkpoints). */
+  readonly walBytesWritten: number;
   readonly commits: number;
   readonly walSyncs: number;
+  /** Wall time of the log's fsyncs since open, µs (÷ walSyncs = mean fsync latency). */
+  readonly walSyncMicros: number;
   readonly syncBatchMax: number;
   readonly checkpoints: number;
   readonly cacheHits: number;
@@ -265,7 +269,8 @@ export class HexxlaClient extends AdminClient {
     return {
       commitSeq: r.header?.commitSeq ?? 0n, mvcc: r.mvcc, pageSizeBytes: r.pageSizeBytes,
       maxValueBytes: r.maxValueBytes, pageCount: num(r.pageCount), freePages: num(r.freePages),
-      walBytes: num(r.walBytes), commits: num(r.commits), walSyncs: num(r.walSyncs),
+      walBytes: num(r.walBytes), walBytesWritten: num(r.walBytesWritten),
+      commits: num(r.commits), walSyncs: num(r.walSyncs), walSyncMicros: num(r.walSyncMicros),
       syncBatchMax: num(r.syncBatchMax), checkpoints: num(r.checkpoints),
       cacheHits: num(r.cacheHits), cacheMisses: num(r.cacheMisses),
       serverVersion: r.serverVersion,

@@ -57,7 +57,11 @@ export interface StoreStats {
   freePages: number;
   walBytes: number;
   commits: number;
+  /** Log bytes written since open (frames of every commit, before any checkpoint reset). */
+  walBytesWritten: number;
   walSyncs: number;
+  /** Wall time the log's fsyncs took since open, µs: walSyncMicros / walSyncs is the mean. */
+  walSyncMicros: number;
   syncBatchMax: number;
   checkpoints: number;
   cachePages: number;
@@ -626,7 +630,9 @@ export class Store implements TxHost {
       freePages: this.durableState.freelistCount,
       walBytes: this.wal.appendOffset,
       commits: c.commits,
+      walBytesWritten: c.bytesWritten,
       walSyncs: c.syncs,
+      walSyncMicros: c.syncMicros,
       syncBatchMax: c.batchMax,
       checkpoints: this.checkpoints,
       cachePages: this.pages.cache.size,

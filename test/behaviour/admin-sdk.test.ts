@@ -65,6 +65,19 @@ describe('SDK admin operations against a live server', () => {
     expect((await client.status()).checkpoints).toBe(checkpoints + 1);
   });
 
+  it('reports the log counters of the library (bytes written, fsync time)', async () => {
+    const { t, client } = await serve();
+    const before = await client.status();
+    await client.putCell({ coord: { q: 9, r: 9 }, rawContent: 'counted' });
+    const after = await client.status();
+    const lib = t.db.stats();
+    expect(after.walBytesWritten).toBe(lib.walBytesWritten);
+    expect(after.walSyncMicros).toBe(lib.walSyncMicros);
+    expect(after.walSyncs).toBe(lib.walSyncs);
+    expect(after.walBytesWritten).toBeGreaterThan(before.walBytesWritten);
+    expect(after.walSyncs).toBeGreaterThan(before.walSyncs);
+  });
+
   it('compacts the live database in place: it shrinks and the data stays', async () => {
     const { client, t } = await serve({ mvcc: false });
     const n = 600;

@@ -34,6 +34,8 @@ export function adminHandlers({ db, startedAtMs, version }: HandlerDeps): Handle
         cacheMisses: BigInt(s.cacheMisses),
         serverVersion: version,
         uptime: { seconds: BigInt(Math.floor(uptimeMs / 1000)), nanos: (uptimeMs % 1000) * 1e6 },
+        walBytesWritten: BigInt(s.walBytesWritten),
+        walSyncMicros: BigInt(s.walSyncMicros),
       };
     },
     async checkpoint(_req, ctx) {

@@ -94,6 +94,8 @@ export interface WalCounters {
   batches: number;
   batchMax: number;
   bytesWritten: number;
+  /** Wall time spent in completed log fsyncs, µs (overlapping fsyncs each count in full). */
+  syncMicros: number;
 }
 
 export class WalWriter {
@@ -121,7 +123,7 @@ export class WalWriter {
   /** Awaited before every WAL fsync (see syncBatch). */
   beforeSync: (() => Promise<void>) | null = null;
   readonly counters: WalCounters = { commits: 0, syncs: 0, batches: 0, batchMax: 0,
-    bytesWritten: 0 };
+    bytesWritten: 0, syncMicros: 0 };
 
   constructor(
     private readonly file: StorageFile,
@@ -314,7 +316,9 @@ export class WalWriter {
       // commit never lacks its sidecar records; a failure here poisons like a WAL fsync failure.
       if (this.beforeSync !== null) await this.beforeSync();
       failpoint('wal-before-sync');
+      const started = performance.now();
       await this.file.sync();
+      this.counters.syncMicros += Math.round((performance.now() - started) * 1000);
       failpoint('wal-after-sync');
     } catch (err) {
       if (this.flights.includes(flight)) {
