@@ -79,11 +79,11 @@ export interface ServerStatus {
   readonly pageCount: number;
   readonly freePages: number;
   readonly walBytes: number;
-  /** Log bytes written since the server opened the database (across checkpoints). */
+  /** Log bytes of commit batches since the server opened the database (across checkpoints). */
   readonly walBytesWritten: number;
   readonly commits: number;
   readonly walSyncs: number;
-  /** Wall time of the log's fsyncs since open, µs (÷ walSyncs = mean fsync latency). */
+  /** Wall time of the walSyncs fsyncs, µs (÷ walSyncs = mean fsync latency). */
   readonly walSyncMicros: number;
   readonly syncBatchMax: number;
   readonly checkpoints: number;

@@ -56,11 +56,22 @@ export interface StoreStats {
   pageCount: number;
   freePages: number;
   walBytes: number;
+  /**
+   * Counters "since open" (commits … pageReads, not walBytes or cachePages) count from the open
+   * of this handle: a live compaction swap or online key rotation carries them over.
+   */
   commits: number;
-  /** Log bytes written since open (frames of every commit, before any checkpoint reset). */
+  /**
+   * Bytes of commit batches written to the log (every frame; not reset by checkpoints; a batch
+   * whose write failed part-way is not counted, one written before its fsync failed is).
+   */
   walBytesWritten: number;
+  /** fsyncs of commit batches (not the log-header fsync of a checkpoint's log reset). */
   walSyncs: number;
-  /** Wall time the log's fsyncs took since open, µs: walSyncMicros / walSyncs is the mean. */
+  /**
+   * Wall time of those fsyncs, µs, from the call until the writer resumes (so it includes any
+   * event-loop delay): walSyncMicros / walSyncs is the mean, the floor of a durable commit.
+   */
   walSyncMicros: number;
   syncBatchMax: number;
   checkpoints: number;
@@ -69,6 +80,12 @@ export interface StoreStats {
   cacheMisses: number;
   pageReads: number;
 }
+
+/** The counters of StoreStats that count since open (see Store.carried). */
+type CarriedCounters = Pick<StoreStats, 'commits' | 'walBytesWritten' | 'walSyncs' |
+  'walSyncMicros' | 'syncBatchMax' | 'checkpoints' | 'cacheHits' | 'cacheMisses' | 'pageReads'>;
+const noCarriedCounters: CarriedCounters = { commits: 0, walBytesWritten: 0, walSyncs: 0,
+  walSyncMicros: 0, syncBatchMax: 0, checkpoints: 0, cacheHits: 0, cacheMisses: 0, pageReads: 0 };
 
 /** Files and parsed state handed from openStore() to the constructor. */
 export interface StoreParts {
@@ -121,6 +138,11 @@ export class Store implements TxHost {
   private gate: Promise<void> | null = null;
   /** Set by `retire`: the store on the files that replaced ours; calls are forwarded to it. */
   private successor: Store | null = null;
+  /**
+   * Counters of the stores this one replaced (live swap, online rotation; see `retire`), added
+   * by stats() so that the "since open" counters of one handle never go back.
+   */
+  private carried: CarriedCounters = noCarriedCounters;
   private readonly leases = new LeaseTable(() => this.maybeCheckpoint());
   /** Fan-outs of the page-version map of an encrypted file (null without one). */
   private readonly versions: VersionGeometry | null;
@@ -624,21 +646,22 @@ export class Store implements TxHost {
   stats(): StoreStats {
     if (this.successor !== null) return this.successor.stats();
     const c = this.wal.counters;
+    const k = this.carried;
     return {
       commitSeq: this.durableState.commitSeq,
       pageCount: this.durableState.pageCount,
       freePages: this.durableState.freelistCount,
       walBytes: this.wal.appendOffset,
-      commits: c.commits,
-      walBytesWritten: c.bytesWritten,
-      walSyncs: c.syncs,
-      walSyncMicros: c.syncMicros,
-      syncBatchMax: c.batchMax,
-      checkpoints: this.checkpoints,
+      commits: k.commits + c.commits,
+      walBytesWritten: k.walBytesWritten + c.bytesWritten,
+      walSyncs: k.walSyncs + c.syncs,
+      walSyncMicros: k.walSyncMicros + c.syncMicros,
+      syncBatchMax: Math.max(k.syncBatchMax, c.batchMax),
+      checkpoints: k.checkpoints + this.checkpoints,
       cachePages: this.pages.cache.size,
-      cacheHits: this.pages.cache.hits,
-      cacheMisses: this.pages.cache.misses,
-      pageReads: this.pages.pageReads,
+      cacheHits: k.cacheHits + this.pages.cache.hits,
+      cacheMisses: k.cacheMisses + this.pages.cache.misses,
+      pageReads: k.pageReads + this.pages.pageReads,
     };
   }
 
@@ -694,6 +717,7 @@ export class Store implements TxHost {
   retire(next: Store): void {
     assert(this.gate !== null && this.wal.idle, 'retire runs under the exclusive gate');
     assert(!this.leases.any, 'retire with a backup lease held');
+    next.carried = this.stats(); // ours, plus what we carried
     this.successor = next;
     this.closed = true;
     this.parts.walFile.close();

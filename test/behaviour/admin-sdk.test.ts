@@ -76,6 +76,7 @@ describe('SDK admin operations against a live server', () => {
     expect(after.walSyncs).toBe(lib.walSyncs);
     expect(after.walBytesWritten).toBeGreaterThan(before.walBytesWritten);
     expect(after.walSyncs).toBeGreaterThan(before.walSyncs);
+    expect(after.walSyncMicros).toBeGreaterThan(0); // sent, not a default 0 on both sides
   });
 
   it('compacts the live database in place: it shrinks and the data stays', async () => {

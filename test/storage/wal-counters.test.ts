@@ -5,10 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { open } from '../../src/index.js';
+import { isHexxlaError, open } from '../../src/index.js';
+import type { Database } from '../../src/index.js';
+import { FaultyFileSystem } from '../fault/faulty-fs.js';
 import { HookedFs } from '../fault/hooked-fs.js';
 
 const enc = new TextEncoder();
+
+/** The counters that count since open; they must never go back. */
+function sinceOpen(db: Database): number[] {
+  const s = db.stats();
+  return [s.commits, s.walBytesWritten, s.walSyncs, s.walSyncMicros, s.checkpoints];
+}
 
 describe('stats: log counters', () => {
   it('count the bytes written to the log, also across a checkpoint', async () => {
@@ -45,6 +53,47 @@ describe('stats: log counters', () => {
     expect(syncs).toBe(3);
     // Node may fire a 10 ms timer up to ~1 ms early; a slow machine only adds time.
     expect(s1.walSyncMicros - s0.walSyncMicros).toBeGreaterThanOrEqual(syncs * 9_000);
+    await db.close();
+  });
+
+  it('do not count a batch whose write failed part-way (ENOSPC)', async () => {
+    const fs = new FaultyFileSystem({ seed: 5 });
+    fs.mkdirp('/d');
+    const db = await open('/d/db', { fs });
+    await db.update((tx) => tx.put(enc.encode('a'), enc.encode('1')));
+    const s0 = db.stats();
+    fs.setDiskLimitBytes(fs.diskUsageBytes() + 100, { onExceed: 'write-prefix' });
+    const failed = await db.update((tx) => tx.put(enc.encode('b'), randomBytes(5000)))
+      .then(() => null, (err: unknown) => err);
+    expect(isHexxlaError(failed) && failed.code).toBe('DiskFull');
+    const s1 = db.stats();
+    expect([s1.walBytesWritten, s1.walSyncs, s1.commits])
+      .toEqual([s0.walBytesWritten, s0.walSyncs, s0.commits]);
+    fs.setDiskLimitBytes(null);
+    await db.update((tx) => tx.put(enc.encode('c'), enc.encode('3')));
+    const s2 = db.stats();
+    // The log was truncated back to its last durable byte: it grew by what was counted.
+    expect(s2.walBytesWritten - s1.walBytesWritten).toBe(s2.walBytes - s1.walBytes);
+    expect(s2.walSyncs).toBe(s1.walSyncs + 1);
+    await db.close();
+  });
+
+  it('carry over a live compaction swap and an online key rotation', async () => {
+    const fs = new HookedFs();
+    fs.mkdirp('/d');
+    const db = await open('/d/db', { fs, encryptionKey: new Uint8Array(32).fill(1) });
+    for (let i = 0; i < 5; i++) await db.update((tx) => tx.put(enc.encode(`k${i}`), enc.encode('v')));
+    const before = sinceOpen(db);
+    await db.compact('/d/swap.tmp', { swap: true });
+    const afterSwap = sinceOpen(db);
+    afterSwap.forEach((n, i) => expect(n, `counter ${i} after the swap`).toBeGreaterThanOrEqual(
+      before[i]!));
+    await db.rotateEncryption({ encryptionKey: new Uint8Array(32).fill(2) });
+    const afterRotation = sinceOpen(db);
+    afterRotation.forEach((n, i) => expect(n, `counter ${i} after the rotation`)
+      .toBeGreaterThanOrEqual(afterSwap[i]!));
+    await db.update((tx) => tx.put(enc.encode('after'), enc.encode('v')));
+    expect(db.stats().commits).toBe(afterRotation[0]! + 1);
     await db.close();
   });
 });

@@ -148,17 +148,18 @@ export type GetStatusResponse = Message<"hexxladb.v1.GetStatusResponse"> & {
   uptime?: Duration | undefined;
 
   /**
-   * wal_bytes_written is the number of bytes written to the write-ahead log since open
-   * (it keeps counting across checkpoints, unlike wal_bytes).
+   * wal_bytes_written is the number of bytes of commit batches written to the write-ahead
+   * log since open (it keeps counting across checkpoints, unlike wal_bytes). Like the other
+   * "since open" counters it carries over a live compaction swap and a key rotation.
    *
    * @generated from field: uint64 wal_bytes_written = 16;
    */
   walBytesWritten: bigint;
 
   /**
-   * wal_sync_micros is the wall time of the write-ahead log's fsyncs since open, in
-   * microseconds; wal_sync_micros / wal_syncs is the mean fsync latency, the floor of a
-   * durable commit.
+   * wal_sync_micros is the wall time of the fsyncs counted in wal_syncs, in microseconds,
+   * from the call until the server resumes; wal_sync_micros / wal_syncs is the mean fsync
+   * latency, the floor of a durable commit.
    *
    * @generated from field: uint64 wal_sync_micros = 17;
    */

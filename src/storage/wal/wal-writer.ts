@@ -94,7 +94,7 @@ export interface WalCounters {
   batches: number;
   batchMax: number;
   bytesWritten: number;
-  /** Wall time spent in completed log fsyncs, µs (overlapping fsyncs each count in full). */
+  /** Wall time of the fsyncs counted in `syncs`, µs (overlapping fsyncs each count in full). */
   syncMicros: number;
 }
 
@@ -311,14 +311,14 @@ export class WalWriter {
   }
 
   private async syncFlight(flight: Flight): Promise<void> {
+    let started = 0;
     try {
       // Sidecars written with these commits (the changelog) become durable first, so a durable
       // commit never lacks its sidecar records; a failure here poisons like a WAL fsync failure.
       if (this.beforeSync !== null) await this.beforeSync();
       failpoint('wal-before-sync');
-      const started = performance.now();
+      started = performance.now();
       await this.file.sync();
-      this.counters.syncMicros += Math.round((performance.now() - started) * 1000);
       failpoint('wal-after-sync');
     } catch (err) {
       if (this.flights.includes(flight)) {
@@ -330,6 +330,7 @@ export class WalWriter {
     if (!this.flights.includes(flight)) return;
     flight.synced = true;
     this.counters.syncs++;
+    this.counters.syncMicros += Math.round((performance.now() - started) * 1000);
     this.acknowledge();
   }
 
