@@ -90,6 +90,9 @@ export const defaultConfig: ServerConfig = {
   reflection: true,
 };
 
+/** Largest TCP port. */
+const portMax = 65_535;
+
 /** Largest changelogBufferFrames: a million queued commits is already a lot of memory. */
 export const changelogBufferFramesMax = 1_000_000;
 
@@ -217,6 +220,11 @@ export function resolveConfig(...layers: ConfigLayer[]): ServerConfig {
   }
   if (typeof merged.listen !== 'string' || !/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(merged.listen)) {
     invalid('listen', 'must be host:port');
+  }
+  // Five digits pass the pattern up to 99999; grpc-js would throw a bare RangeError at bind,
+  // after the database was already opened (and created).
+  if (Number(merged.listen.slice(merged.listen.lastIndexOf(':') + 1)) > portMax) {
+    invalid('listen', `port must be at most ${portMax}`);
   }
   if (!(logLevels as readonly string[]).includes(merged.logLevel)) {
     invalid('logLevel', `must be one of ${logLevels.join(', ')}`);

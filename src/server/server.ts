@@ -177,8 +177,12 @@ export class HexxlaServer implements CallHooks {
   private async bind(): Promise<void> {
     const { listen } = this.config;
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.grpcServer.bindAsync(listen, this.credentials(),
-        (err, port) => (err === null ? resolve(port) : reject(err)));
+      this.grpcServer.bindAsync(listen, this.credentials(), (err, port) => {
+        if (err === null) resolve(port);
+        // A typed error names the address: the CLI prints its message, not a grpc-js stack.
+        else reject(hexxlaError('IoError', `cannot listen on ${listen}: ${err.message}`,
+          { listen }, err));
+      });
     });
     this.health.set(true);
     if (!this.authorizer.enabled && !isLoopback(listen)) {
