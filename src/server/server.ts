@@ -143,18 +143,18 @@ export class HexxlaServer implements CallHooks {
   }
 
   private registerServices(): void {
+    // A quarter of the send bound per read page or backup chunk: the size estimate is rough.
+    const pageBytes = Math.floor(this.config.maxSendMessageBytes / 4);
     const deps: HandlerDeps = { db: this.db, startedAtMs: Date.now(), version: packageVersion(),
-      backupDir: path.resolve(this.config.backupDir) };
+      backupDir: path.resolve(this.config.backupDir), pageBytes };
     const cell = adaptService(CellService, {
       ...cellHandlers(deps), ...cellListHandlers(deps), ...batchPutHandlers(deps),
       ...facetHandlers(deps), ...edgeHandlers(deps), ...seamHandlers(deps),
       ...seamListHandlers(deps), ...ringHandlers(deps), ...writeBatchHandlers(deps),
     }, this);
     const mvcc = adaptService(MvccService, mvccHandlers(deps), this);
-    // A quarter of the send bound per read page: the size estimate is rough.
     const changelog = adaptService(ChangelogService, changelogHandlers(deps, {
-      bufferFrames: this.config.changelogBufferFrames,
-      pageBytes: Math.floor(this.config.maxSendMessageBytes / 4),
+      bufferFrames: this.config.changelogBufferFrames, pageBytes,
     }), this);
     const admin = adaptService(AdminService,
       { ...adminHandlers(deps), ...adminOpsHandlers(deps) }, this);

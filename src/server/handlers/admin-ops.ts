@@ -39,7 +39,10 @@ import { checkLive, type HandlerDeps, type HandlersOf } from './common.js';
 
 type Handlers = HandlersOf<typeof AdminService>;
 
-/** Bytes per streamed backup chunk: well under the 16 MiB default message bound. */
+/**
+ * Most bytes per streamed backup chunk: well under the 16 MiB default message bound. A smaller
+ * configured bound lowers it to the server's page budget (HandlerDeps.pageBytes).
+ */
 export const backupChunkBytes = 1024 * 1024;
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -97,13 +100,14 @@ async function* compactWithProgress(run: (onProgress: (p: CompactProgress) => vo
   }
 }
 
-/** Streams one file of a backup directory in chunks. */
-function* fileChunks(dir: string, name: string): Generator<{ offset: number; data: Uint8Array }> {
+/** Streams one file of a backup directory in chunks of at most `chunkBytes`. */
+function* fileChunks(dir: string, name: string,
+  chunkBytes: number): Generator<{ offset: number; data: Uint8Array }> {
   const file = nodeFileSystem.open(path.join(dir, name));
   try {
     const size = file.size();
-    for (let offset = 0; offset === 0 || offset < size; offset += backupChunkBytes) {
-      const data = new Uint8Array(Math.min(backupChunkBytes, size - offset));
+    for (let offset = 0; offset === 0 || offset < size; offset += chunkBytes) {
+      const data = new Uint8Array(Math.min(chunkBytes, size - offset));
       file.read(data, offset);
       yield { offset, data };
     }
@@ -130,6 +134,7 @@ function compactRun(db: Database, backupDir: string, req: { destinationName: str
 
 export function adminOpsHandlers(deps: HandlerDeps): Handlers {
   const { db, backupDir } = deps;
+  const chunkBytes = Math.max(1, Math.min(backupChunkBytes, deps.pageBytes));
   return {
     ...leaseHandlers(deps),
     ...rotateHandlers(deps),
@@ -158,7 +163,7 @@ export function adminOpsHandlers(deps: HandlerDeps): Handlers {
         const manifestJson = nodeFs.readFileSync(path.join(dir, manifestName), 'utf8');
         yield { header, item: { case: 'manifestJson', value: manifestJson } };
         for (const f of result.manifest.files) {
-          for (const chunk of fileChunks(dir, f.name)) {
+          for (const chunk of fileChunks(dir, f.name, chunkBytes)) {
             checkLive(ctx);
             yield { header, item: { case: 'chunk', value: { fileName: f.name,
               offset: BigInt(chunk.offset), data: chunk.data } } };
