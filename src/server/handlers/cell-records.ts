@@ -106,6 +106,9 @@ export function batchPutHandlers({ db }: HandlerDeps): Handlers {
       const result = await db.putCells(inputs, {
         continueOnError: req.continueOnError,
         ...(req.batchSize === 0 ? {} : { batchSize: req.batchSize }),
+        // Between commits: a cancelled call or a passed deadline stops the rest (SPEC §12.2);
+        // the batches already committed stay, as after any error.
+        onProgress: () => checkLive(ctx),
       });
       const head = db.commitSeq();
       return {
