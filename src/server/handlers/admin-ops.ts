@@ -116,6 +116,17 @@ function* fileChunks(dir: string, name: string,
   }
 }
 
+/**
+ * The key or passphrase the live database is open with (the current one after a rotation), {}
+ * when it is plain. Backups of an encrypted database inherit its keys (src/ops/backup.ts), so
+ * VerifyBackup opens them with these; the secret goes no further than the verifier.
+ */
+function liveCredentials(db: Database): { encryptionKey?: Uint8Array; passphrase?: string } {
+  const { encryptionKey, passphrase } = db.storage.reopenOptions();
+  if (encryptionKey !== undefined) return { encryptionKey };
+  return passphrase === undefined ? {} : { passphrase };
+}
+
 /** Where a Compact writes and how: a confined copy, or an in-place swap. */
 function compactRun(db: Database, backupDir: string, req: { destinationName: string;
   swap: boolean }, signal: AbortSignal): (onProgress: (p: CompactProgress) => void) =>
@@ -176,7 +187,7 @@ export function adminOpsHandlers(deps: HandlerDeps): Handlers {
     async verifyBackup(req, ctx) {
       checkLive(ctx);
       const dir = confinedPath(backupDir, req.directoryName, 'directory_name');
-      const report = await verifyBackup(dir, { fs: nodeFileSystem });
+      const report = await verifyBackup(dir, { fs: nodeFileSystem, ...liveCredentials(db) });
       return {
         header: headerAt(db, db.commitSeq()),
         ok: report.ok,
