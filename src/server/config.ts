@@ -263,7 +263,8 @@ export function isLoopback(listen: string): boolean {
  * encryptionKeyFile / passphraseFile); {} when none. InvalidArgument for an unreadable file or a
  * key that is not 32 bytes (raw or as 64 hex characters). The error never carries the secret.
  */
-export function readCredentials(config: ServerConfig):
+export function readCredentials(
+  config: Pick<ServerConfig, 'encryptionKeyFile' | 'passphraseFile'>):
   { encryptionKey?: Uint8Array; passphrase?: string } {
   const read = (setting: string, file: string): Buffer => {
     try {
