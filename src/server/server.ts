@@ -257,6 +257,7 @@ export class HexxlaServer implements CallHooks {
 
   private async stop(graceMs: number): Promise<void> {
     this.health.set(false);
+    this.health.endWatches();
     this.logger.info({ inflight: this.inflight.size, graceMs }, 'shutting down');
     const drained = new Promise<boolean>((resolve) =>
       this.grpcServer.tryShutdown(() => resolve(true)));
