@@ -230,8 +230,10 @@ export function resolveConfig(...layers: ConfigLayer[]): ServerConfig {
     invalid('logLevel', `must be one of ${logLevels.join(', ')}`);
   }
   if (!Array.isArray(merged.tokens)) invalid('tokens', 'must be a list of {role, token}');
-  if (merged.tls !== undefined && (merged.tls.certFile === '' || merged.tls.keyFile === '')) {
-    invalid('tls', 'needs both certFile and keyFile');
+  if (merged.tls !== undefined && (typeof merged.tls !== 'object' || merged.tls === null ||
+    !nonEmpty(merged.tls.certFile) || !nonEmpty(merged.tls.keyFile) ||
+    (merged.tls.clientCaFile !== undefined && !nonEmpty(merged.tls.clientCaFile)))) {
+    invalid('tls', 'needs both certFile and keyFile (paths), and clientCaFile a path if given');
   }
   if (merged.encryptionKeyFile !== undefined && merged.passphraseFile !== undefined) {
     invalid('encryptionKeyFile', 'give encryptionKeyFile or passphraseFile, not both');
@@ -250,6 +252,30 @@ export function resolveConfig(...layers: ConfigLayer[]): ServerConfig {
     maxConcurrentStreams: intIn('maxConcurrentStreams', merged.maxConcurrentStreams, 1, 10_000),
     shutdownGraceMs: intIn('shutdownGraceMs', merged.shutdownGraceMs, 0, 3_600_000),
   };
+}
+
+function nonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/** The contents of the TLS files of a configuration (PEM). */
+export interface TlsFiles {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly ca: Buffer | null;
+}
+
+/** Reads the TLS files; InvalidArgument naming the setting of a file that cannot be read. */
+export function readTlsFiles(tls: TlsConfig): TlsFiles {
+  const read = (setting: string, file: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch {
+      return invalid(setting, 'cannot be read');
+    }
+  };
+  return { cert: read('tls.certFile', tls.certFile), key: read('tls.keyFile', tls.keyFile),
+    ca: tls.clientCaFile === undefined ? null : read('tls.clientCaFile', tls.clientCaFile) };
 }
 
 /** True when `listen` names a loopback host. */

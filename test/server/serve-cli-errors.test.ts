@@ -9,7 +9,9 @@
  *   - an unknown flag or a positional argument is bad usage: exit 2 with the serve usage;
  *   - a port above 65535 is refused by the configuration check (exit 1, names `listen`) before
  *     the database is created;
- *   - a port already in use fails with exit 1 and a message naming the address, no stack.
+ *   - a port already in use fails with exit 1 and a message naming the address, no stack;
+ *   - a TLS file that cannot be read (or a TLS setting without its key file) fails with exit 1
+ *     and a message naming the tls setting, before the database is created.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -60,6 +62,23 @@ describe('hexxladb serve: bad command lines and addresses', () => {
     expect(stderr).toMatch(/listen/);
     expect(stderr).not.toMatch(stackLine);
     expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses unreadable TLS files in one line, before creating the database', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'data', 'x.db');
+    const config = path.join(dir, 'c.json');
+    fs.writeFileSync(config, JSON.stringify({ tls: { certFile: path.join(dir, 'cert.pem') } }));
+    for (const args of [
+      ['--tls-cert', path.join(dir, 'missing.pem'), '--tls-key', path.join(dir, 'missing.key')],
+      ['-c', config],
+    ]) {
+      const { code, stderr } = await runCli(['serve', '-l', '127.0.0.1:0', '-d', db, ...args]);
+      expect(code, args.join(' ')).toBe(1);
+      expect(stderr).toMatch(/tls/);
+      expect(stderr).not.toMatch(stackLine);
+      expect(fs.existsSync(db)).toBe(false);
+    }
   });
 
   it('reports a port in use in one line (exit 1)', async () => {
