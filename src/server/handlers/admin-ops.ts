@@ -53,7 +53,16 @@ export function confinedPath(backupDir: string, name: string, field: string): st
     throw hexxlaError('InvalidArgument', `${field} must be 1-128 characters of ` +
       '[A-Za-z0-9._-] not starting with "."', { field });
   }
-  nodeFs.mkdirSync(backupDir, { recursive: true });
+  try {
+    nodeFs.mkdirSync(backupDir, { recursive: true });
+  } catch (err) {
+    // A configuration problem the operator must fix (a file in its place, no permission): not
+    // INTERNAL. The errno says which; the path stays in the server log, not in the message.
+    const errno = (err as { code?: unknown }).code;
+    throw hexxlaError('PreconditionFailed', `the server's backup directory cannot be created ` +
+      `(${typeof errno === 'string' ? errno : 'error'}); see the server configuration`,
+    { path: backupDir }, err);
+  }
   return path.join(backupDir, name);
 }
 
