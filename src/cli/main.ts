@@ -22,7 +22,10 @@ Commands:
   verify DIR                verify a backup (files, pairing, read probes, health check)
   compact SRC DEST          compact a closed database into a new file
   check PATH                health check of a closed database (exit 1 on errors)
-  stats PATH                file statistics of a closed database`;
+  stats PATH                file statistics of a closed database
+
+An encrypted database: give backup, restore, verify, compact, check and stats
+--encryption-key-file FILE (32 bytes or 64 hex characters) or --passphrase-file FILE.`;
 
 /** Commands with the shared `run(args)` shape (src/ops/command-io.ts). */
 const commands: Record<string, (args: string[]) => Promise<number>> = {

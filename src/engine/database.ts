@@ -94,6 +94,12 @@ export class Snapshot {
   }
 }
 
+/** A live swap or rotation as Database.replaceStore runs it (see there). */
+type ReplaceRun<R extends { store: Store }> = (hooks: {
+  beforeFiles: () => void;
+  afterReopen: (next: Store) => Promise<void>;
+}) => Promise<R>;
+
 export class Database {
   private readonly ulids = new UlidGenerator();
   private hookSet: RecordHooks;
@@ -108,6 +114,8 @@ export class Database {
     update: (fn) => this.store.update(fn),
     protectedSeqs: (w) => this.protectedSeqsIn(w),
   });
+  /** The live swap or rotation running now (replaceStore), so that a second one queues. */
+  private replacing: Promise<unknown> | null = null;
 
   private constructor(
     private store: Store,
@@ -566,10 +574,25 @@ export class Database {
    * without it; if the operation fails, the old files are still in use (or the handle was
    * poisoned) and their log is opened again.
    */
-  private async replaceStore<R extends { store: Store }>(run: (hooks: {
-    beforeFiles: () => void;
-    afterReopen: (next: Store) => Promise<void>;
-  }) => Promise<R>): Promise<Omit<R, 'store'>> {
+  private async replaceStore<R extends { store: Store }>(run: ReplaceRun<R>):
+    Promise<Omit<R, 'store'>> {
+    // One replacement at a time. A second one that started while the first ran would otherwise
+    // work on the store and changelog the first retired (its callbacks close over them): it
+    // removed the new store's log and changelog and left this handle committing to unlinked
+    // files, so every later acknowledged commit was lost at the next open. Queued, it starts
+    // from the store the first left (`run` reads this.store when called).
+    while (this.replacing !== null) await this.replacing.catch(() => undefined);
+    const work = this.replaceStoreNow(run);
+    this.replacing = work;
+    try {
+      return await work;
+    } finally {
+      if (this.replacing === work) this.replacing = null;
+    }
+  }
+
+  private async replaceStoreNow<R extends { store: Store }>(run: ReplaceRun<R>):
+    Promise<Omit<R, 'store'>> {
     const link = this.link;
     const fs = this.store.reopenOptions().fs ?? nodeFileSystem;
     let done: R;

@@ -217,10 +217,14 @@ export async function compactStore(store: Store, dest: string, options: CompactO
   const tmp = `${dest}.compacting`;
   let file: StorageFile | null = null;
   let lock: FileLock | null = null;
+  let created = false; // the temporary file is ours to remove (not another copy's)
   try {
-    file = createTemp(fs, tmp);
-    // No one may open (create) the destination while its file is being published.
+    // No one may open (create) the destination while its file is being built and published.
+    // Taken before the temporary file: a second copy to the same destination must be refused
+    // here, before createTemp would unlink the first one's temporary file under it.
     lock = lockDatabase(fs, dest);
+    file = createTemp(fs, tmp);
+    created = true;
     // An encrypted source's keys seal the copy (null for a plain one; the builder checks).
     const builder = new BulkBuilder(file, store.identity, store.encryptionKeys);
     const keep = mvcc ? keepAtSeq(commitSeq) : () => true;
@@ -235,7 +239,7 @@ export async function compactStore(store: Store, dest: string, options: CompactO
     return resultOf(dest, store, built, { commitSeq, commitTimeMs, sourceBytes, skipped });
   } catch (err) {
     file?.close();
-    removeQuietly(fs, tmp);
+    if (created) removeQuietly(fs, tmp);
     if (options.signal?.aborted === true && !isHexxlaError(err, 'Cancelled')) {
       throw hexxlaError('Cancelled', 'compaction was cancelled; the partial file was removed',
         { path: dest }, err);

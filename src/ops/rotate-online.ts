@@ -12,7 +12,7 @@ import {
 } from '../storage/crypto/index.js';
 import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
-import { refuseLeases } from './swap.js';
+import { refuseLeases, refuseReplaced } from './swap.js';
 
 export type RotateOnlineOptions = Omit<RotateEncryptionOptions, 'fs'>;
 
@@ -42,6 +42,7 @@ export async function rotateOnline(store: Store, newCredentials: EncryptionCrede
   const old: EncryptionCredentials = encryptionKey !== undefined ? { encryptionKey }
     : { passphrase: passphrase ?? '' };
   return store.exclusive(async () => {
+    refuseReplaced(store);
     refuseLeases(store);
     await store.checkpoint();
     hooks.beforeFiles?.();

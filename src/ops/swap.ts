@@ -78,6 +78,7 @@ export async function swapCompacted(store: Store, options: SwapOptions = {},
       { path: tmp });
   }
   return store.exclusive(async () => {
+    refuseReplaced(store);
     refuseLeases(store);
     if (options.tempPath === undefined && fs.exists(tmp)) {
       removeQuietly(fs, tmp); // our own name: garbage of a swap that crashed before step 4
@@ -98,6 +99,19 @@ export async function swapCompacted(store: Store, options: SwapOptions = {},
     await hooks.afterReopen?.(next);
     return { ...copy, path: store.path, store: next };
   });
+}
+
+/**
+ * Refuses to work on a store that another swap or rotation replaced while this call waited for
+ * the gate: Store.exclusive then runs the callback under the successor's gate, but the callback
+ * still holds the retired store (whose files are gone). Database queues its replacements, so
+ * this guards only direct callers.
+ */
+export function refuseReplaced(store: Store): void {
+  if (store.replacedBy !== null) {
+    throw hexxlaError('PreconditionFailed', 'the database files were replaced (a swap or ' +
+      'rotation) while this call waited: run it again', { path: store.path });
+  }
 }
 
 export function refuseLeases(store: Store): void {

@@ -90,6 +90,9 @@ export const defaultConfig: ServerConfig = {
   reflection: true,
 };
 
+/** Largest TCP port. */
+const portMax = 65_535;
+
 /** Largest changelogBufferFrames: a million queued commits is already a lot of memory. */
 export const changelogBufferFramesMax = 1_000_000;
 
@@ -218,12 +221,19 @@ export function resolveConfig(...layers: ConfigLayer[]): ServerConfig {
   if (typeof merged.listen !== 'string' || !/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(merged.listen)) {
     invalid('listen', 'must be host:port');
   }
+  // Five digits pass the pattern up to 99999; grpc-js would throw a bare RangeError at bind,
+  // after the database was already opened (and created).
+  if (Number(merged.listen.slice(merged.listen.lastIndexOf(':') + 1)) > portMax) {
+    invalid('listen', `port must be at most ${portMax}`);
+  }
   if (!(logLevels as readonly string[]).includes(merged.logLevel)) {
     invalid('logLevel', `must be one of ${logLevels.join(', ')}`);
   }
   if (!Array.isArray(merged.tokens)) invalid('tokens', 'must be a list of {role, token}');
-  if (merged.tls !== undefined && (merged.tls.certFile === '' || merged.tls.keyFile === '')) {
-    invalid('tls', 'needs both certFile and keyFile');
+  if (merged.tls !== undefined && (typeof merged.tls !== 'object' || merged.tls === null ||
+    !nonEmpty(merged.tls.certFile) || !nonEmpty(merged.tls.keyFile) ||
+    (merged.tls.clientCaFile !== undefined && !nonEmpty(merged.tls.clientCaFile)))) {
+    invalid('tls', 'needs both certFile and keyFile (paths), and clientCaFile a path if given');
   }
   if (merged.encryptionKeyFile !== undefined && merged.passphraseFile !== undefined) {
     invalid('encryptionKeyFile', 'give encryptionKeyFile or passphraseFile, not both');
@@ -244,6 +254,30 @@ export function resolveConfig(...layers: ConfigLayer[]): ServerConfig {
   };
 }
 
+function nonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/** The contents of the TLS files of a configuration (PEM). */
+export interface TlsFiles {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly ca: Buffer | null;
+}
+
+/** Reads the TLS files; InvalidArgument naming the setting of a file that cannot be read. */
+export function readTlsFiles(tls: TlsConfig): TlsFiles {
+  const read = (setting: string, file: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch {
+      return invalid(setting, 'cannot be read');
+    }
+  };
+  return { cert: read('tls.certFile', tls.certFile), key: read('tls.keyFile', tls.keyFile),
+    ca: tls.clientCaFile === undefined ? null : read('tls.clientCaFile', tls.clientCaFile) };
+}
+
 /** True when `listen` names a loopback host. */
 export function isLoopback(listen: string): boolean {
   const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
@@ -255,7 +289,8 @@ export function isLoopback(listen: string): boolean {
  * encryptionKeyFile / passphraseFile); {} when none. InvalidArgument for an unreadable file or a
  * key that is not 32 bytes (raw or as 64 hex characters). The error never carries the secret.
  */
-export function readCredentials(config: ServerConfig):
+export function readCredentials(
+  config: Pick<ServerConfig, 'encryptionKeyFile' | 'passphraseFile'>):
   { encryptionKey?: Uint8Array; passphrase?: string } {
   const read = (setting: string, file: string): Buffer => {
     try {

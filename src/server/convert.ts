@@ -25,6 +25,9 @@ import {
 
 type CoordInit = MessageInitShape<typeof CoordSchema>;
 
+/** Largest `nanos` of a valid google.protobuf.Timestamp. */
+const nanosMax = 999_999_999;
+
 /** A required coordinate; InvalidArgument naming `what` when absent. */
 export function coordIn(c: WireCoord | undefined, what: string): Coord {
   if (c === undefined) throw hexxlaError('InvalidArgument', `${what} is required`, { field: what });
@@ -35,8 +38,16 @@ export function coordOut(c: Coord): CoordInit {
   return { q: c.q, r: c.r };
 }
 
-/** Milliseconds of a Timestamp; InvalidArgument when it is not a safe integer of ms. */
+/**
+ * Milliseconds of a Timestamp; InvalidArgument when it is malformed (nanos outside
+ * [0, 999,999,999], which timestampMs would silently fold into another instant) or not a safe
+ * integer of ms.
+ */
 export function msIn(ts: Timestamp, what: string): number {
+  if (!Number.isInteger(ts.nanos) || ts.nanos < 0 || ts.nanos > nanosMax) {
+    throw hexxlaError('InvalidArgument', `${what}.nanos must be in [0, ${nanosMax}]`,
+      { field: what });
+  }
   const ms = timestampMs(ts);
   if (!Number.isSafeInteger(ms)) {
     throw hexxlaError('InvalidArgument', `${what} is out of range`, { field: what });

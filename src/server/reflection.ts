@@ -39,9 +39,15 @@ export function addReflection(server: grpc.Server, files: readonly DescFile[],
   new ReflectionService(definition, { services: [...serviceNames] }).addToServer(server);
 }
 
-/** The health service; '' is the overall status. */
+/**
+ * The health service; '' is the overall status. Watch streams never end on their own (a gRPC
+ * client with client-side health checking keeps one per channel), so `endWatches` ends them at
+ * shutdown, after they were told NOT_SERVING: otherwise each would hold a graceful shutdown for
+ * its whole grace period and then be cut with CANCELLED.
+ */
 export class Health {
   private readonly impl: HealthImplementation;
+  private readonly watches = new Set<grpc.ServerWritableStream<unknown, unknown>>();
 
   constructor(private readonly serviceNames: readonly string[]) {
     this.impl = new HealthImplementation({ '': 'NOT_SERVING' });
@@ -49,7 +55,27 @@ export class Health {
   }
 
   addTo(server: grpc.Server): void {
-    this.impl.addToServer(server);
+    // The implementation registers itself through addService: wrap its Watch handler to keep
+    // the open streams.
+    const tracking = {
+      addService: (definition: grpc.ServiceDefinition,
+        implementation: grpc.UntypedServiceImplementation) => {
+        const watch = implementation['watch'] as grpc.handleServerStreamingCall<unknown, unknown>;
+        server.addService(definition, { ...implementation,
+          watch: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+            this.watches.add(call);
+            call.on('cancelled', () => this.watches.delete(call));
+            watch(call);
+          } });
+      },
+    };
+    this.impl.addToServer(tracking as unknown as grpc.Server);
+  }
+
+  /** Ends every open Watch stream with status OK (call after `set(false)`). */
+  endWatches(): void {
+    for (const call of this.watches) call.end();
+    this.watches.clear();
   }
 
   /** Sets the overall and every service's status. */

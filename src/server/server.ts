@@ -28,7 +28,9 @@ import {
 import { hexxlaError } from '../errors.js';
 import { open, type Database } from '../index.js';
 import { Authorizer, requiredRole } from './auth.js';
-import { isLoopback, readCredentials, type ServerConfig } from './config.js';
+import {
+  isLoopback, readCredentials, readTlsFiles, type ServerConfig, type TlsFiles,
+} from './config.js';
 import { toServiceError } from './error-map.js';
 import { adaptService, type CallContext, type CallHooks } from './grpc-adapter.js';
 import { adminHandlers, packageVersion } from './handlers/admin-service.js';
@@ -52,6 +54,12 @@ export interface StartOptions {
   readonly db?: Database;
   /** Logger (default: pino JSON on stdout at config.logLevel). */
   readonly logger?: Logger;
+}
+
+/** What start() checks and reads before it opens the database. */
+interface Prepared {
+  readonly authorizer: Authorizer;
+  readonly tls: TlsFiles | null;
 }
 
 type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
@@ -88,8 +96,9 @@ export class HexxlaServer implements CallHooks {
     readonly db: Database,
     private readonly ownsDb: boolean,
     readonly logger: Logger,
+    private readonly prepared: Prepared,
   ) {
-    this.authorizer = new Authorizer(config.tokens);
+    this.authorizer = prepared.authorizer;
     this.redact = [path.dirname(path.resolve(db.path))];
     this.grpcServer = new grpc.Server({
       'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
@@ -115,6 +124,9 @@ export class HexxlaServer implements CallHooks {
   static async start(options: StartOptions): Promise<HexxlaServer> {
     const { config } = options;
     const logger = options.logger ?? createLogger(config.logLevel);
+    // Tokens and TLS files first: a bad one must not leave a newly created database behind.
+    const prepared: Prepared = { authorizer: new Authorizer(config.tokens),
+      tls: config.tls === undefined ? null : readTlsFiles(config.tls) };
     let db = options.db;
     if (db === undefined) {
       fs.mkdirSync(path.dirname(path.resolve(config.databasePath)), { recursive: true });
@@ -122,11 +134,11 @@ export class HexxlaServer implements CallHooks {
         ...readCredentials(config) });
     }
     try {
-      const server = new HexxlaServer(config, db, options.db === undefined, logger);
+      const server = new HexxlaServer(config, db, options.db === undefined, logger, prepared);
       await server.bind();
       return server;
     } catch (err) {
-      // A bad token list, TLS file or address: close what this call opened, then report.
+      // A bad address: close what this call opened, then report.
       if (options.db === undefined) await db.close();
       throw err;
     }
@@ -143,18 +155,18 @@ export class HexxlaServer implements CallHooks {
   }
 
   private registerServices(): void {
+    // A quarter of the send bound per read page or backup chunk: the size estimate is rough.
+    const pageBytes = Math.floor(this.config.maxSendMessageBytes / 4);
     const deps: HandlerDeps = { db: this.db, startedAtMs: Date.now(), version: packageVersion(),
-      backupDir: path.resolve(this.config.backupDir) };
+      backupDir: path.resolve(this.config.backupDir), pageBytes };
     const cell = adaptService(CellService, {
       ...cellHandlers(deps), ...cellListHandlers(deps), ...batchPutHandlers(deps),
       ...facetHandlers(deps), ...edgeHandlers(deps), ...seamHandlers(deps),
       ...seamListHandlers(deps), ...ringHandlers(deps), ...writeBatchHandlers(deps),
     }, this);
     const mvcc = adaptService(MvccService, mvccHandlers(deps), this);
-    // A quarter of the send bound per read page: the size estimate is rough.
     const changelog = adaptService(ChangelogService, changelogHandlers(deps, {
-      bufferFrames: this.config.changelogBufferFrames,
-      pageBytes: Math.floor(this.config.maxSendMessageBytes / 4),
+      bufferFrames: this.config.changelogBufferFrames, pageBytes,
     }), this);
     const admin = adaptService(AdminService,
       { ...adminHandlers(deps), ...adminOpsHandlers(deps) }, this);
@@ -166,19 +178,21 @@ export class HexxlaServer implements CallHooks {
   }
 
   private credentials(): grpc.ServerCredentials {
-    const tls = this.config.tls;
-    if (tls === undefined) return grpc.ServerCredentials.createInsecure();
-    const ca = tls.clientCaFile === undefined ? null : fs.readFileSync(tls.clientCaFile);
-    return grpc.ServerCredentials.createSsl(ca, [{
-      private_key: fs.readFileSync(tls.keyFile), cert_chain: fs.readFileSync(tls.certFile),
-    }], ca !== null);
+    const tls = this.prepared.tls;
+    if (tls === null) return grpc.ServerCredentials.createInsecure();
+    return grpc.ServerCredentials.createSsl(tls.ca,
+      [{ private_key: tls.key, cert_chain: tls.cert }], tls.ca !== null);
   }
 
   private async bind(): Promise<void> {
     const { listen } = this.config;
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.grpcServer.bindAsync(listen, this.credentials(),
-        (err, port) => (err === null ? resolve(port) : reject(err)));
+      this.grpcServer.bindAsync(listen, this.credentials(), (err, port) => {
+        if (err === null) resolve(port);
+        // A typed error names the address: the CLI prints its message, not a grpc-js stack.
+        else reject(hexxlaError('IoError', `cannot listen on ${listen}: ${err.message}`,
+          { listen }, err));
+      });
     });
     this.health.set(true);
     if (!this.authorizer.enabled && !isLoopback(listen)) {
@@ -253,6 +267,7 @@ export class HexxlaServer implements CallHooks {
 
   private async stop(graceMs: number): Promise<void> {
     this.health.set(false);
+    this.health.endWatches();
     this.logger.info({ inflight: this.inflight.size, graceMs }, 'shutting down');
     const drained = new Promise<boolean>((resolve) =>
       this.grpcServer.tryShutdown(() => resolve(true)));

@@ -100,9 +100,35 @@ export interface Paged<T> {
 }
 
 /**
+ * Rough encoded size of a listed item, on the high side: its UTF-8 JSON (field names included,
+ * byte arrays counted by length). Used only to keep a page below the message bound.
+ */
+export function itemBytesEstimate(item: unknown): number {
+  const json = JSON.stringify(item, (_key, value: unknown) => {
+    if (value instanceof Uint8Array) return value.length;
+    return typeof value === 'bigint' ? value.toString() : value;
+  });
+  return Buffer.byteLength(json ?? '', 'utf8');
+}
+
+/** The leading items of `items` whose estimated bytes stay within `budgetBytes` (at least 1). */
+function withinBudget<T>(items: T[], budgetBytes: number | undefined): T[] {
+  if (budgetBytes === undefined) return items;
+  let bytes = 0;
+  for (let i = 0; i < items.length; i++) {
+    bytes += itemBytesEstimate(items[i]);
+    if (i > 0 && bytes > budgetBytes) return items.slice(0, i);
+  }
+  return items;
+}
+
+/**
  * Runs one page of a listing. `list(tx, cursor, limit)` returns up to `limit` items after
  * `cursor` (undefined = from the start); `cursorOf(item, index)` gives the cursor after an
- * item. One extra item is asked for to know whether another page exists.
+ * item. One extra item is asked for to know whether another page exists. With `budgetBytes`
+ * the page also ends before the item that would take it past that many estimated bytes (one
+ * item at least), so large records cannot push a page past the send bound (header.proto: "The
+ * server may return fewer items").
  */
 export function readPage<T>(db: Database, args: {
   readAt: ReadAt | undefined;
@@ -110,6 +136,7 @@ export function readPage<T>(db: Database, args: {
   scope: string;
   list: (tx: ReadTx, cursor: Cursor | undefined, limit: number) => T[];
   cursorOf: (item: T, index: number, cursor: Cursor | undefined) => Cursor;
+  budgetBytes?: number;
 }): Paged<T> {
   const size = pageSizeOf(args.page);
   const token = args.page?.pageToken ?? '';
@@ -125,8 +152,9 @@ export function readPage<T>(db: Database, args: {
       ? { selector: { case: 'readSeq', value: decoded.seq } } : undefined;
     result = readAt(db, at, (tx) => run(tx, cursor));
   }
-  const items = result.value.slice(0, size);
-  const more = result.value.length > size;
+  const counted = result.value.slice(0, size);
+  const items = withinBudget(counted, args.budgetBytes);
+  const more = result.value.length > items.length;
   const last = items[items.length - 1];
   const nextPageToken = more && last !== undefined
     ? encodeToken(BigInt(result.header.commitSeq ?? 0n), args.cursorOf(last, items.length - 1,

@@ -8,11 +8,12 @@ import {
 } from '../../ops/command-io.js';
 import type { CommandIo } from '../../ops/command-io.js';
 import { checkFile } from '../../ops/inspect.js';
+import { credentialOptions, credentialsOrExit, credentialUsage } from '../credentials.js';
 
-const usageText = 'hexxladb check PATH [--errors-max N]';
+const usageText = `hexxladb check PATH [--errors-max N] ${credentialUsage}`;
 
 export async function run(args: string[], io: CommandIo = processIo): Promise<number> {
-  const parsed = parseArgs(args, ['errors-max']);
+  const parsed = parseArgs(args, ['errors-max', ...credentialOptions]);
   if (typeof parsed === 'string') return usage(io, parsed, usageText);
   const [path, extra] = parsed.positional;
   if (path === undefined || extra !== undefined) return usage(io, 'check needs PATH', usageText);
@@ -21,8 +22,10 @@ export async function run(args: string[], io: CommandIo = processIo): Promise<nu
   if (errorsMax !== undefined && (!Number.isSafeInteger(errorsMax) || errorsMax < 0)) {
     return usage(io, '--errors-max must be a non-negative integer', usageText);
   }
+  const open = credentialsOrExit(io, parsed.values, usageText);
+  if (typeof open === 'number') return open;
   try {
-    const r = await checkFile(path, errorsMax === undefined ? {} : { errorsMax });
+    const r = await checkFile(path, { open, ...(errorsMax === undefined ? {} : { errorsMax }) });
     for (const w of r.warnings) io.stdout(`warning: ${w}\n`);
     for (const e of r.errors) io.stderr(`error: ${e}\n`);
     const s = r.structure?.stats;

@@ -102,9 +102,22 @@ export function serveConfig(args: string[], env: NodeJS.ProcessEnv): ServerConfi
   return resolveConfig(fileLayer, configFromEnv(env), flagsLayer(values));
 }
 
+/** True for node:util parseArgs's own errors (unknown flag, stray positional, …). */
+function isUsageError(err: unknown): err is Error {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
 /** Runs `serve`; resolves with the exit code once the server has stopped. */
 export async function serve(args: string[]): Promise<number> {
-  const config = serveConfig(args, process.env);
+  let config: ServerConfig | 'help';
+  try {
+    config = serveConfig(args, process.env);
+  } catch (err) {
+    if (!isUsageError(err)) throw err;
+    console.error(`hexxladb serve: ${err.message}\n\n${serveUsage}`);
+    return 2; // bad usage, as every other command
+  }
   if (config === 'help') {
     console.log(serveUsage);
     return 0;

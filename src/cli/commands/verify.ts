@@ -8,15 +8,18 @@ import {
 } from '../../ops/command-io.js';
 import type { CommandIo } from '../../ops/command-io.js';
 import { verifyBackup } from '../../ops/verify.js';
+import { credentialOptions, credentialsOrExit, credentialUsage } from '../credentials.js';
 
-const usageText = 'hexxladb verify DIR';
+const usageText = `hexxladb verify DIR ${credentialUsage}`;
 
 export async function run(args: string[], io: CommandIo = processIo): Promise<number> {
-  const parsed = parseArgs(args, []);
+  const parsed = parseArgs(args, [...credentialOptions]);
   if (typeof parsed === 'string') return usage(io, parsed, usageText);
   const [dir, extra] = parsed.positional;
   if (dir === undefined || extra !== undefined) return usage(io, 'verify needs DIR', usageText);
-  const report = await verifyBackup(dir);
+  const credentials = credentialsOrExit(io, parsed.values, usageText);
+  if (typeof credentials === 'number') return credentials;
+  const report = await verifyBackup(dir, credentials);
   if (!report.ok) {
     io.stderr(`backup ${dir} FAILED verification:\n`);
     for (const e of report.errors) io.stderr(`  ${e}\n`);

@@ -39,7 +39,10 @@ import { checkLive, type HandlerDeps, type HandlersOf } from './common.js';
 
 type Handlers = HandlersOf<typeof AdminService>;
 
-/** Bytes per streamed backup chunk: well under the 16 MiB default message bound. */
+/**
+ * Most bytes per streamed backup chunk: well under the 16 MiB default message bound. A smaller
+ * configured bound lowers it to the server's page budget (HandlerDeps.pageBytes).
+ */
 export const backupChunkBytes = 1024 * 1024;
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -50,7 +53,16 @@ export function confinedPath(backupDir: string, name: string, field: string): st
     throw hexxlaError('InvalidArgument', `${field} must be 1-128 characters of ` +
       '[A-Za-z0-9._-] not starting with "."', { field });
   }
-  nodeFs.mkdirSync(backupDir, { recursive: true });
+  try {
+    nodeFs.mkdirSync(backupDir, { recursive: true });
+  } catch (err) {
+    // A configuration problem the operator must fix (a file in its place, no permission): not
+    // INTERNAL. The errno says which; the path stays in the server log, not in the message.
+    const errno = (err as { code?: unknown }).code;
+    throw hexxlaError('PreconditionFailed', `the server's backup directory cannot be created ` +
+      `(${typeof errno === 'string' ? errno : 'error'}); see the server configuration`,
+    { path: backupDir }, err);
+  }
   return path.join(backupDir, name);
 }
 
@@ -97,19 +109,31 @@ async function* compactWithProgress(run: (onProgress: (p: CompactProgress) => vo
   }
 }
 
-/** Streams one file of a backup directory in chunks. */
-function* fileChunks(dir: string, name: string): Generator<{ offset: number; data: Uint8Array }> {
+/** Streams one file of a backup directory in chunks of at most `chunkBytes`. */
+function* fileChunks(dir: string, name: string,
+  chunkBytes: number): Generator<{ offset: number; data: Uint8Array }> {
   const file = nodeFileSystem.open(path.join(dir, name));
   try {
     const size = file.size();
-    for (let offset = 0; offset === 0 || offset < size; offset += backupChunkBytes) {
-      const data = new Uint8Array(Math.min(backupChunkBytes, size - offset));
+    for (let offset = 0; offset === 0 || offset < size; offset += chunkBytes) {
+      const data = new Uint8Array(Math.min(chunkBytes, size - offset));
       file.read(data, offset);
       yield { offset, data };
     }
   } finally {
     file.close();
   }
+}
+
+/**
+ * The key or passphrase the live database is open with (the current one after a rotation), {}
+ * when it is plain. Backups of an encrypted database inherit its keys (src/ops/backup.ts), so
+ * VerifyBackup opens them with these; the secret goes no further than the verifier.
+ */
+function liveCredentials(db: Database): { encryptionKey?: Uint8Array; passphrase?: string } {
+  const { encryptionKey, passphrase } = db.storage.reopenOptions();
+  if (encryptionKey !== undefined) return { encryptionKey };
+  return passphrase === undefined ? {} : { passphrase };
 }
 
 /** Where a Compact writes and how: a confined copy, or an in-place swap. */
@@ -130,6 +154,7 @@ function compactRun(db: Database, backupDir: string, req: { destinationName: str
 
 export function adminOpsHandlers(deps: HandlerDeps): Handlers {
   const { db, backupDir } = deps;
+  const chunkBytes = Math.max(1, Math.min(backupChunkBytes, deps.pageBytes));
   return {
     ...leaseHandlers(deps),
     ...rotateHandlers(deps),
@@ -158,7 +183,7 @@ export function adminOpsHandlers(deps: HandlerDeps): Handlers {
         const manifestJson = nodeFs.readFileSync(path.join(dir, manifestName), 'utf8');
         yield { header, item: { case: 'manifestJson', value: manifestJson } };
         for (const f of result.manifest.files) {
-          for (const chunk of fileChunks(dir, f.name)) {
+          for (const chunk of fileChunks(dir, f.name, chunkBytes)) {
             checkLive(ctx);
             yield { header, item: { case: 'chunk', value: { fileName: f.name,
               offset: BigInt(chunk.offset), data: chunk.data } } };
@@ -171,7 +196,7 @@ export function adminOpsHandlers(deps: HandlerDeps): Handlers {
     async verifyBackup(req, ctx) {
       checkLive(ctx);
       const dir = confinedPath(backupDir, req.directoryName, 'directory_name');
-      const report = await verifyBackup(dir, { fs: nodeFileSystem });
+      const report = await verifyBackup(dir, { fs: nodeFileSystem, ...liveCredentials(db) });
       return {
         header: headerAt(db, db.commitSeq()),
         ok: report.ok,

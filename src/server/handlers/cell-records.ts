@@ -45,11 +45,12 @@ export function cellHandlers({ db }: HandlerDeps): Handlers {
 }
 
 /** Listings of cells and tags, paged (cells resume after the last coordinate). */
-export function cellListHandlers({ db }: HandlerDeps): Handlers {
+export function cellListHandlers({ db, pageBytes }: HandlerDeps): Handlers {
   return {
     async listCells(req, ctx) {
       checkLive(ctx);
-      const page = readPage(db, { readAt: req.readAt, page: req.page, scope: 'cells',
+      const page = readPage(db, { budgetBytes: pageBytes,
+        readAt: req.readAt, page: req.page, scope: 'cells',
         list: (tx, cursor, limit) => tx.listCells({ limit, ...afterCoord(cursor) }),
         cursorOf: coordCursor });
       return { header: page.header, cells: page.items.map(cellOut),
@@ -57,7 +58,8 @@ export function cellListHandlers({ db }: HandlerDeps): Handlers {
     },
     async listCellsByTag(req, ctx) {
       checkLive(ctx);
-      const page = readPage(db, { readAt: req.readAt, page: req.page, scope: `tag:${req.tag}`,
+      const page = readPage(db, { budgetBytes: pageBytes,
+        readAt: req.readAt, page: req.page, scope: `tag:${req.tag}`,
         list: (tx, cursor, limit) => tx.listCellsByTag(req.tag, { limit, ...afterCoord(cursor) }),
         cursorOf: coordCursor });
       return { header: page.header, cells: page.items.map(cellOut),
@@ -65,7 +67,7 @@ export function cellListHandlers({ db }: HandlerDeps): Handlers {
     },
     async listCellsBySource(req, ctx) {
       checkLive(ctx);
-      const page = readPage(db, { readAt: req.readAt, page: req.page,
+      const page = readPage(db, { budgetBytes: pageBytes, readAt: req.readAt, page: req.page,
         scope: `source:${req.sourceId}`,
         list: (tx, cursor, limit) =>
           tx.listCellsBySource(req.sourceId, { limit, ...afterCoord(cursor) }),
@@ -75,7 +77,7 @@ export function cellListHandlers({ db }: HandlerDeps): Handlers {
     },
     async listCellsByWeek(req, ctx) {
       checkLive(ctx);
-      const page = readPage(db, { readAt: req.readAt, page: req.page,
+      const page = readPage(db, { budgetBytes: pageBytes, readAt: req.readAt, page: req.page,
         scope: `week:${req.weekBucket}`,
         list: (tx, cursor, limit) =>
           tx.listCellsByWeek(req.weekBucket, { limit, ...afterCoord(cursor) }),
@@ -85,7 +87,8 @@ export function cellListHandlers({ db }: HandlerDeps): Handlers {
     },
     async listDistinctTags(req, ctx) {
       checkLive(ctx);
-      const page = readPage(db, { readAt: req.readAt, page: req.page, scope: 'tags',
+      const page = readPage(db, { budgetBytes: pageBytes,
+        readAt: req.readAt, page: req.page, scope: 'tags',
         ...offsetList((tx) => tx.distinctTags()) });
       return { header: page.header, tags: page.items,
         page: { nextPageToken: page.nextPageToken } };
@@ -103,6 +106,9 @@ export function batchPutHandlers({ db }: HandlerDeps): Handlers {
       const result = await db.putCells(inputs, {
         continueOnError: req.continueOnError,
         ...(req.batchSize === 0 ? {} : { batchSize: req.batchSize }),
+        // Between commits: a cancelled call or a passed deadline stops the rest (SPEC §12.2);
+        // the batches already committed stay, as after any error.
+        onProgress: () => checkLive(ctx),
       });
       const head = db.commitSeq();
       return {
@@ -147,7 +153,7 @@ export function facetHandlers({ db }: HandlerDeps): Handlers {
   };
 }
 
-export function edgeHandlers({ db }: HandlerDeps): Handlers {
+export function edgeHandlers({ db, pageBytes }: HandlerDeps): Handlers {
   return {
     async putEdge(req, ctx) {
       const input = edgeIn(req.edge);
@@ -173,7 +179,7 @@ export function edgeHandlers({ db }: HandlerDeps): Handlers {
     async listEdges(req, ctx) {
       checkLive(ctx);
       const from = coordIn(req.fromCoord, 'from_coord');
-      const page = readPage(db, { readAt: req.readAt, page: req.page,
+      const page = readPage(db, { budgetBytes: pageBytes, readAt: req.readAt, page: req.page,
         scope: `edges:${from.q},${from.r}`, ...offsetList((tx) => tx.listEdges(from)) });
       return { header: page.header, edges: page.items.map(edgeOut),
         page: { nextPageToken: page.nextPageToken } };

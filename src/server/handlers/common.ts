@@ -17,6 +17,11 @@ export interface HandlerDeps {
   readonly version: string;
   /** Absolute backup directory (compaction, backup, verify). */
   readonly backupDir: string;
+  /**
+   * Byte budget of one page or stream chunk: a quarter of the configured send bound, so that a
+   * response never exceeds it (the estimates are rough).
+   */
+  readonly pageBytes: number;
 }
 
 /** The handler map of a generated service. */

@@ -51,7 +51,7 @@ function pruneHandlers(db: HandlerDeps['db']): Handlers {
   };
 }
 
-export function mvccHandlers({ db }: HandlerDeps): Handlers {
+export function mvccHandlers({ db, pageBytes }: HandlerDeps): Handlers {
   return {
     ...pruneHandlers(db),
     async getMvccStats(_req, ctx) {
@@ -75,7 +75,8 @@ export function mvccHandlers({ db }: HandlerDeps): Handlers {
       checkLive(ctx);
       // Tags are not versioned data: always listed at the head, paged by offset.
       const all = db.listSnapshotTags();
-      const page = readPage(db, { readAt: undefined, page: req.page, scope: 'snapshot-tags',
+      const page = readPage(db, { budgetBytes: pageBytes,
+        readAt: undefined, page: req.page, scope: 'snapshot-tags',
         ...offsetList(() => all) });
       return { header: page.header, tags: page.items,
         page: { nextPageToken: page.nextPageToken } };

@@ -56,7 +56,7 @@ export function seamHandlers({ db }: HandlerDeps): Handlers {
 }
 
 /** Seam listings, paged (by seam id where the engine resumes, else by offset). */
-export function seamListHandlers({ db }: HandlerDeps): Handlers {
+export function seamListHandlers({ db, pageBytes }: HandlerDeps): Handlers {
   return {
     async findSeams(req, ctx) {
       checkLive(ctx);
@@ -67,14 +67,14 @@ export function seamListHandlers({ db }: HandlerDeps): Handlers {
       const opts = { unresolvedOnly: req.unresolvedOnly,
         ...(asOfMs === undefined ? {} : { asOfMs }) };
       const scope = `find:${center.q},${center.r},${req.radius},${JSON.stringify(opts)}`;
-      const page = readPage(db, { readAt: req.readAt, page: req.page, scope,
+      const page = readPage(db, { budgetBytes: pageBytes, readAt: req.readAt, page: req.page, scope,
         ...offsetList((tx) => tx.findSeams(center, req.radius, opts)) });
       return { header: page.header, seams: page.items.map(seamOut),
         page: { nextPageToken: page.nextPageToken } };
     },
     async listSeamsBySource(req, ctx) {
       checkLive(ctx);
-      const page = readPage(db, { readAt: req.readAt, page: req.page,
+      const page = readPage(db, { budgetBytes: pageBytes, readAt: req.readAt, page: req.page,
         scope: `seam-source:${req.sourceId}`,
         list: (tx, cursor, limit) =>
           tx.listSeamsBySource(req.sourceId, { limit, ...afterSeam(cursor) }),
@@ -84,7 +84,7 @@ export function seamListHandlers({ db }: HandlerDeps): Handlers {
     },
     async listSeamsByWeek(req, ctx) {
       checkLive(ctx);
-      const page = readPage(db, { readAt: req.readAt, page: req.page,
+      const page = readPage(db, { budgetBytes: pageBytes, readAt: req.readAt, page: req.page,
         scope: `seam-week:${req.weekBucket}`,
         list: (tx, cursor, limit) =>
           tx.listSeamsByWeek(req.weekBucket, { limit, ...afterSeam(cursor) }),
@@ -95,7 +95,7 @@ export function seamListHandlers({ db }: HandlerDeps): Handlers {
     async listCellSeams(req, ctx) {
       checkLive(ctx);
       const c = coordIn(req.coord, 'coord');
-      const page = readPage(db, { readAt: req.readAt, page: req.page,
+      const page = readPage(db, { budgetBytes: pageBytes, readAt: req.readAt, page: req.page,
         scope: `cell-seams:${c.q},${c.r}`, ...offsetList((tx) => tx.seamsOfCell(c)) });
       return { header: page.header, seams: page.items.map(seamOut),
         page: { nextPageToken: page.nextPageToken } };
