@@ -948,7 +948,8 @@ export const AdminService: GenService<{
   },
   /**
    * BeginBackupLease keeps the primary stable for a file-level copy until the lease ends or
-   * its ttl runs out; FAILED_PRECONDITION when a lease is held.
+   * its ttl runs out. Leases may overlap: while any is held, no checkpoint runs (Checkpoint
+   * fails with FAILED_PRECONDITION).
    *
    * @generated from rpc hexxladb.v1.AdminService.BeginBackupLease
    */
