@@ -91,6 +91,25 @@ export interface ServerStatus {
   readonly cacheMisses: number;
   readonly serverVersion: string;
   readonly uptimeMs: number;
+  /** Per method called since the server started: counts by status code, latency histogram. */
+  readonly rpcMethods: readonly RpcMethodStatus[];
+  /** Calls running on the server now, the status call included. */
+  readonly rpcInFlight: number;
+  /** Upper bounds (ms) of the buckets of every `latencyBuckets`; a last unbounded one follows. */
+  readonly rpcLatencyBoundsMs: readonly number[];
+}
+
+/** One method's calls since the server started (ServerStatus.rpcMethods). */
+export interface RpcMethodStatus {
+  /** `package.Service/Method`, e.g. `hexxladb.v1.CellService/GetCell`. */
+  readonly method: string;
+  readonly calls: number;
+  /** Calls per gRPC status name ('OK', 'NOT_FOUND', …). */
+  readonly codes: Readonly<Record<string, number>>;
+  readonly latencyMicrosSum: number;
+  readonly latencyMicrosMax: number;
+  /** Cumulative: entry i counts calls ≤ rpcLatencyBoundsMs[i]; the last one equals calls. */
+  readonly latencyBuckets: readonly number[];
 }
 
 /** HealthCheck: the structural check's report (the library's CheckReport, flattened). */
@@ -275,6 +294,12 @@ export class HexxlaClient extends AdminClient {
       cacheHits: num(r.cacheHits), cacheMisses: num(r.cacheMisses),
       serverVersion: r.serverVersion,
       uptimeMs: up === undefined ? 0 : num(up.seconds) * 1000 + Math.floor(up.nanos / 1e6),
+      rpcMethods: r.rpcMethods.map((m) => ({ method: m.method, calls: num(m.calls),
+        codes: Object.fromEntries(m.codes.map((c) => [c.code, num(c.count)])),
+        latencyMicrosSum: num(m.latencyMicrosSum), latencyMicrosMax: num(m.latencyMicrosMax),
+        latencyBuckets: m.latencyBuckets.map(num) })),
+      rpcInFlight: r.rpcInFlight,
+      rpcLatencyBoundsMs: r.rpcLatencyBoundsMs,
     };
   }
 

@@ -6,7 +6,7 @@
  */
 export {
   HexxlaClient, type BackupResult, type ChangelogPage, type ClientOptions, type HealthCheckResult,
-  type PruneProfileName, type ServerStatus, type VerifyBackupResult,
+  type PruneProfileName, type RpcMethodStatus, type ServerStatus, type VerifyBackupResult,
 } from './client.js';
 export type {
   BackupLease, BackupLeaseFile, BackupLeaseOptions, CompactProgress, CompactResult,

@@ -7,12 +7,14 @@
 import { readFileSync } from 'node:fs';
 import type { AdminService } from '../../../gen/hexxladb/v1/admin_service_pb.js';
 import { healthCheckErrorsMax } from '../limits.js';
+import { rpcLatencyBoundsMs } from '../metrics.js';
 import { headerAt } from '../snapshot.js';
 import { checkLive, type HandlerDeps, type HandlersOf } from './common.js';
 
 type Handlers = HandlersOf<typeof AdminService>;
 
-export function adminHandlers({ db, startedAtMs, version }: HandlerDeps): Handlers {
+export function adminHandlers(
+  { db, startedAtMs, version, rpcMetrics, rpcInFlight }: HandlerDeps): Handlers {
   return {
     async getStatus(_req, ctx) {
       checkLive(ctx);
@@ -36,6 +38,13 @@ export function adminHandlers({ db, startedAtMs, version }: HandlerDeps): Handle
         uptime: { seconds: BigInt(Math.floor(uptimeMs / 1000)), nanos: (uptimeMs % 1000) * 1e6 },
         walBytesWritten: BigInt(s.walBytesWritten),
         walSyncMicros: BigInt(s.walSyncMicros),
+        rpcMethods: rpcMetrics.snapshot().map((m) => ({ method: m.method, calls: BigInt(m.calls),
+          codes: m.codes.map((c) => ({ code: c.code, count: BigInt(c.count) })),
+          latencyMicrosSum: BigInt(m.latencyMicrosSum),
+          latencyMicrosMax: BigInt(m.latencyMicrosMax),
+          latencyBuckets: m.latencyBuckets.map((n) => BigInt(n)) })),
+        rpcInFlight: rpcInFlight(),
+        rpcLatencyBoundsMs: [...rpcLatencyBoundsMs],
       };
     },
     async checkpoint(_req, ctx) {
