@@ -123,6 +123,19 @@ export interface HealthCheckResult {
   readonly treeDepth: number;
   readonly entries: number;
   readonly freePages: number;
+  /** The record checks of SPEC §11 (absent with `structureOnly`). */
+  readonly records?: {
+    readonly cells: number;
+    readonly seams: number;
+    readonly resolvedSeams: number;
+    readonly unresolvedSeams: number;
+    /** Seams naming a cell that is gone (warnings). */
+    readonly orphanedSeams: number;
+    /** Index entries whose cell is missing or lacks the value (errors). */
+    readonly indexEntriesWithoutRecord: number;
+    /** Index entries a cell should have but lacks (errors). */
+    readonly recordsWithoutIndexEntry: number;
+  };
 }
 
 /** What a streamed backup wrote. */
@@ -309,14 +322,24 @@ export class HexxlaClient extends AdminClient {
     this.served(res.header, options);
   }
 
-  /** The structural check (Database.check); corruption is reported, not thrown. */
-  async healthCheck(opts: { errorsMax?: number; verifyValues?: boolean } = {},
-    options: CallOptions = {}): Promise<HealthCheckResult> {
+  /**
+   * The health check (Database.healthCheck: the structural check plus the record checks), or
+   * with `structureOnly` the structural check alone (Database.check). Findings are reported,
+   * not thrown.
+   */
+  async healthCheck(opts: { errorsMax?: number; verifyValues?: boolean;
+    structureOnly?: boolean } = {}, options: CallOptions = {}): Promise<HealthCheckResult> {
     const r = await this.transport.unary(admin.healthCheck, { errorsMax: opts.errorsMax ?? 0,
-      verifyValues: opts.verifyValues ?? false }, options, true);
+      verifyValues: opts.verifyValues ?? false, structureOnly: opts.structureOnly ?? false },
+    options, true);
     return { ok: r.ok, commitSeq: r.header?.commitSeq ?? 0n, errorCount: num(r.errorCount),
       errors: r.errors, warnings: r.warnings, pages: num(r.pages), treeDepth: r.treeDepth,
-      entries: num(r.entries), freePages: num(r.freePages) };
+      entries: num(r.entries), freePages: num(r.freePages),
+      ...(r.recordsChecked ? { records: { cells: num(r.cells), seams: num(r.seams),
+        resolvedSeams: num(r.resolvedSeams), unresolvedSeams: num(r.unresolvedSeams),
+        orphanedSeams: num(r.orphanedSeams),
+        indexEntriesWithoutRecord: num(r.indexEntriesWithoutRecord),
+        recordsWithoutIndexEntry: num(r.recordsWithoutIndexEntry) } } : {}) };
   }
 
   /**

@@ -464,9 +464,10 @@ export class Database {
    * (counts, orphaned seams, index consistency). Findings are in the report, never thrown; one
    * synchronous scan of the whole database (see src/model/health.ts).
    */
-  healthCheck(options: HealthOptions = {}): HealthReport {
-    const structure = (): CheckReport =>
-      this.check(options.errorsMax === undefined ? {} : { errorsMax: options.errorsMax });
+  healthCheck(options: HealthOptions & { verifyValues?: boolean } = {}): HealthReport {
+    const structure = (): CheckReport => this.check({
+      ...(options.errorsMax === undefined ? {} : { errorsMax: options.errorsMax }),
+      ...(options.verifyValues === undefined ? {} : { verifyValues: options.verifyValues }) });
     return this.store.view((tx) =>
       healthCheck(new RecordReader(tx, this.mvcc, this.store.commitSeq), structure, options));
   }
