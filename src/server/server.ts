@@ -35,7 +35,7 @@ import {
 import { toServiceError } from './error-map.js';
 import { adaptService, type CallContext, type CallHooks } from './grpc-adapter.js';
 import { adminHandlers, packageVersion } from './handlers/admin-service.js';
-import { adminOpsHandlers } from './handlers/admin-ops.js';
+import { adminOpsHandlers, removeStaleSwapCopies } from './handlers/admin-ops.js';
 import {
   batchPutHandlers, cellHandlers, cellListHandlers, edgeHandlers, facetHandlers,
 } from './handlers/cell-records.js';
@@ -137,6 +137,9 @@ export class HexxlaServer implements CallHooks {
       fs.mkdirSync(path.dirname(path.resolve(config.databasePath)), { recursive: true });
       db = await open(config.databasePath, { mvcc: config.mvcc, changelog: config.changelog,
         ...readCredentials(config) });
+      for (const removed of removeStaleSwapCopies(config.databasePath)) {
+        logger.warn({ removed: path.basename(removed) }, 'removed the copy of a swap cut short');
+      }
     }
     let server: HexxlaServer | undefined;
     try {
