@@ -138,6 +138,15 @@ export interface HealthCheckResult {
   };
 }
 
+/** Options of backupTo. */
+export interface BackupToOptions extends CallOptions {
+  /**
+   * Called after each streamed item: bytes written so far and the total the manifest (the
+   * first item) announces, its own bytes included.
+   */
+  readonly onProgress?: (p: { bytes: number; totalBytes: number }) => void;
+}
+
 /** What a streamed backup wrote. */
 export interface BackupResult {
   readonly commitSeq: bigint;
@@ -348,7 +357,7 @@ export class HexxlaClient extends AdminClient {
    * fsynced. The result restores with `hexxladb restore` and verifies with verifyBackup.
    * Admin role. While it streams, the server keeps serving writes.
    */
-  async backupTo(dir: string, options: CallOptions = {}): Promise<BackupResult> {
+  async backupTo(dir: string, options: BackupToOptions = {}): Promise<BackupResult> {
     nodeFs.mkdirSync(dir, { recursive: true });
     if (nodeFs.readdirSync(dir).length > 0) {
       throw hexxlaError('PreconditionFailed', 'the backup directory is not empty', { dir });
@@ -356,11 +365,14 @@ export class HexxlaClient extends AdminClient {
     const files = new Map<string, number>();
     let commitSeq = 0n;
     let bytes = 0;
+    let totalBytes = 0;
     try {
       for await (const m of this.transport.stream(admin.backup, {}, options,
         { idempotent: true })) {
         commitSeq = m.header?.commitSeq ?? commitSeq;
         bytes += writeBackupItem(dir, m.item, files);
+        if (m.item.case === 'manifestJson') totalBytes = manifestBytes(m.item.value);
+        options.onProgress?.({ bytes, totalBytes });
       }
       for (const fd of files.values()) nodeFs.fsyncSync(fd);
     } finally {
@@ -394,6 +406,18 @@ function syncDir(dir: string): void {
 const backupNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 /** Writes one backup message; returns the bytes written. `files` maps names to open fds. */
+/** The bytes a backup will stream: the manifest's file sizes plus the manifest itself. */
+function manifestBytes(json: string): number {
+  try {
+    const files = (JSON.parse(json) as { files?: Array<{ bytes?: unknown }> }).files ?? [];
+    let total = Buffer.byteLength(json);
+    for (const f of files) if (typeof f.bytes === 'number') total += f.bytes;
+    return total;
+  } catch {
+    return 0; // progress only: the backup itself does not depend on it
+  }
+}
+
 function writeBackupItem(dir: string, item: { case: 'manifestJson'; value: string } |
   { case: 'chunk'; value: { fileName: string; offset: bigint; data: Uint8Array } } |
   { case: undefined; value?: undefined }, files: Map<string, number>): number {

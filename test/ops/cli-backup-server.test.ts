@@ -25,9 +25,9 @@ afterEach(async () => {
   cleanup(...dirs.splice(0));
 });
 
-function captured(): CommandIo & { out: string; err: string } {
+function captured(isTty = false): CommandIo & { out: string; err: string } {
   const io = {
-    out: '', err: '', isTty: false,
+    out: '', err: '', isTty,
     stdout: (t: string) => void (io.out += t),
     stderr: (t: string) => void (io.err += t),
   };
@@ -59,10 +59,11 @@ describe('backup --server', () => {
     expect(refused.err).toMatch(/PERMISSION_DENIED|PermissionDenied|admin/i);
 
     const bk = path.join(d, 'bk');
-    const io = captured();
+    const io = captured(true);
     expect(await backup(['--to', bk, '--server', address, '--token-file', adminFile], io))
       .toBe(0);
     expect(io.out).toMatch(/hot backup of .* written to .*: seq 20,/);
+    expect(io.err).toMatch(/backing up 100% \((\d+)\/\1 bytes\)\n$/); // progress on a terminal
     expect(await verify([bk], io)).toBe(0);
     const target = path.join(d, 'restored.db');
     expect(await restore(['--from', bk, '--to', target], io)).toBe(0);

@@ -73,7 +73,15 @@ async function backupFromServer(io: CommandIo, server: string, dir: string,
     const tls = caFile !== undefined ? { rootCerts: fs.readFileSync(caFile) } : systemRoots;
     client = await HexxlaClient.connect(server, { ...(token === undefined ? {} : { token }),
       ...(tls === false ? {} : { tls }) });
-    const r = await client.backupTo(dir);
+    let shown = -1;
+    const r = await client.backupTo(dir, { onProgress: ({ bytes, totalBytes }) => {
+      if (!io.isTty || totalBytes === 0) return;
+      const percent = Math.min(100, Math.floor((bytes * 100) / totalBytes));
+      if (percent === shown) return;
+      shown = percent;
+      io.stderr(`\rbacking up ${percent}% (${bytes}/${totalBytes} bytes)`);
+    } });
+    if (shown >= 0) io.stderr('\n');
     io.stdout(`hot backup of ${server} written to ${dir}: seq ${r.commitSeq}, ${r.bytes} ` +
       `bytes, ${r.files.length} files\n`);
     return exitOk;
