@@ -386,13 +386,13 @@ export class Database {
    * most `maxDelete` (1 … 100,000) record versions with seq < `beforeSeq` that are shadowed
    * by a newer version ≤ beforeSeq and that no open snapshot, snapshot tag or engine pin can
    * see, and tombstones (seq ≤ beforeSeq) with nothing older left. Reads at every seq ≥
-   * beforeSeq and at every protected seq are unchanged; reads below beforeSeq at unprotected
-   * seqs may see pruned history afterwards. A `beforeSeq` after the head is clamped to the head
-   * (the newest durable commit): nothing after it may be pruned. Resolves with the rows
-   * removed; passes resume where the previous one stopped; 0 means a full scan found nothing, so
-   * call again until 0. A pass that removes rows commits (and takes a commit seq) without
-   * changing any record or adding a timeline entry. Throws MvccDisabled (v1), InvalidArgument,
-   * DatabaseClosed.
+   * beforeSeq and at every protected seq are unchanged; once a pass removes a row, reads below
+   * beforeSeq at unprotected seqs throw ReadSeqPruned (see pruneFloor). A `beforeSeq` after the
+   * head is clamped to the head (the newest durable commit): nothing after it may be pruned.
+   * Resolves with the rows removed; passes resume where the previous one stopped; 0 means a
+   * full scan found nothing, so call again until 0. A pass that removes rows commits (and takes
+   * a commit seq) without changing any record or adding a timeline entry, and raises the prune
+   * floor in that commit. Throws MvccDisabled (v1), InvalidArgument, DatabaseClosed.
    */
   pruneCellVersions(beforeSeq: bigint, maxDelete: number): Promise<number> {
     this.requireMvcc('pruneCellVersions');
