@@ -6,7 +6,8 @@
  * a prune pass; every read entry point (viewAt, viewAtTime, snapshotDiff, snapshot(seq), pinSeq)
  * is called below, at and above the floor, before and after a reopen. Crash consistency: the
  * same history plus a prune runs on the fault file system (test/fault), cut by a power loss at
- * every sync boundary; each image must hold the floor exactly when it holds the deletions.
+ * every sync boundary; each image must hold the floor exactly when it holds the deletions. A
+ * compacted copy is opened to check that it carries the floor.
  * Properties: ReadSeqPruned (context seq, floor) below the floor unless protected; exact reads
  * elsewhere; a pass that removes nothing neither raises the floor nor commits; a beforeSeq past
  * the data head raises the floor to the data head only; floor and deletions land together.
@@ -119,6 +120,22 @@ describe('prune floor: reads below it are refused', () => {
     expect(await db.pruneCellVersions(1000n, 100)).toBe(0);
     expect(content(db, seqs[2]!)).toBe('v3'); // the data head is never refused
     expectCode(() => content(db, seqs[1]!), 'ReadSeqPruned');
+  });
+
+  it('a compacted copy keeps the floor', async () => {
+    const t = await tmp.open();
+    const seqs = await rewrite(t.db, 4);
+    expect(await t.db.pruneCellVersions(seqs[2]!, 100)).toBeGreaterThan(0);
+    const dest = `${t.path}-copy`;
+    await t.db.compact(dest, { fs: t.fs });
+    const copy = await open(dest, { fs: t.fs });
+    try {
+      expect(copy.pruneFloor()).toBe(seqs[2]);
+      expectCode(() => content(copy, seqs[1]!), 'ReadSeqPruned');
+      expect([seqs[2]!, seqs[3]!].map((s) => content(copy, s))).toEqual(['v3', 'v4']);
+    } finally {
+      await copy.close();
+    }
   });
 
   it('without MVCC pinSeq still works (the floor is always 0)', async () => {
