@@ -189,7 +189,8 @@ export const DeleteCellResponseSchema: GenMessage<DeleteCellResponse> = /*@__PUR
  */
 export type ListCellsRequest = Message<"hexxladb.v1.ListCellsRequest"> & {
   /**
-   * read_at selects the snapshot of the first page; later pages keep the first page's seq.
+   * read_at selects the snapshot of the first page; later pages keep the first page's seq
+   * (OUT_OF_RANGE, reason READ_SEQ_PRUNED, once a prune pass raised the floor above it).
    *
    * @generated from field: hexxladb.v1.ReadAt read_at = 1;
    */
