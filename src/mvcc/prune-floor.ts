@@ -50,10 +50,12 @@ export function raisePruneFloor(w: StoreWriteTx, seq: bigint): bigint {
 /**
  * Throws ReadSeqPruned when a read at `seq` could see pruned history: `seq` is below `floor`
  * and `isProtected(seq)` is false. `floor` is the caller's effective floor (see Database).
+ * Seq 0 is always exact: every version has a seq ≥ 1, so a reader there sees the empty state
+ * whatever was pruned (SPEC §5: viewAtTime before the first commit is an empty snapshot).
  */
 export function checkReadSeq(seq: bigint, floor: bigint, isProtected: (s: bigint) => boolean):
   void {
-  if (seq < floor && !isProtected(seq)) {
+  if (seq > 0n && seq < floor && !isProtected(seq)) {
     throw hexxlaError('ReadSeqPruned', `seq ${seq} is below the prune floor ${floor}: its ` +
       'history may have been pruned (read at a seq >= the floor, or protect the seq with a ' +
       'snapshot tag before pruning)', { seq, floor });

@@ -65,7 +65,9 @@ describe('prune floor: reads below it are refused', () => {
     const err = thrown(() => content(db, s1));
     expect(isHexxlaError(err, 'ReadSeqPruned')).toBe(true);
     expect((err as { context: object }).context).toEqual({ seq: s1, floor: s4 });
-    expectCode(() => db.viewAtTime(0, () => undefined), 'ReadSeqPruned'); // resolves to seq 0
+    // Seq 0 (before the first commit) is the empty state whatever was pruned: always exact.
+    expect(db.viewAtTime(0, (tx) => tx.getCell(at))).toBeUndefined();
+    expect(db.snapshotDiff(0n, s5).added).toEqual([at]);
     expectCode(() => db.snapshotDiff(s1, s5), 'ReadSeqPruned');
     expectCode(() => db.snapshotDiff(0n, s1), 'ReadSeqPruned');
     expectCode(() => db.pinSeq(s1), 'ReadSeqPruned');
