@@ -378,11 +378,17 @@ export class HexxlaClient extends AdminClient {
     } finally {
       for (const fd of files.values()) nodeFs.closeSync(fd);
     }
-    syncDir(dir); // the new directory entries survive a crash too
-    if (!nodeFs.existsSync(path.join(dir, 'manifest.json'))) {
+    // The manifest arrives first but lands last, as in a local backup: an interrupted stream
+    // leaves a directory without manifest.json, which nothing takes for a complete backup.
+    const partial = path.join(dir, manifestPartialName);
+    if (!nodeFs.existsSync(partial)) {
       throw hexxlaError('IoError', 'the backup stream ended without a manifest', { dir });
     }
-    return { commitSeq, dir, files: [...files.keys()], bytes };
+    syncDir(dir);
+    nodeFs.renameSync(partial, path.join(dir, 'manifest.json'));
+    syncDir(dir); // the new directory entries survive a crash too
+    return { commitSeq, dir, files: [...files.keys()].map((f) =>
+      (f === manifestPartialName ? 'manifest.json' : f)), bytes };
   }
 
   /** Verifies a backup inside the server's backup directory. Admin role. */
@@ -404,6 +410,8 @@ function syncDir(dir: string): void {
 
 /** Plain file names only: a name from the server must not escape `dir`. */
 const backupNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+/** Where backupTo keeps the manifest until every file is durable (no server name matches it). */
+const manifestPartialName = '.manifest.json.partial';
 
 /** Writes one backup message; returns the bytes written. `files` maps names to open fds. */
 /** The bytes a backup will stream: the manifest's file sizes plus the manifest itself. */
@@ -422,10 +430,10 @@ function writeBackupItem(dir: string, item: { case: 'manifestJson'; value: strin
   { case: 'chunk'; value: { fileName: string; offset: bigint; data: Uint8Array } } |
   { case: undefined; value?: undefined }, files: Map<string, number>): number {
   if (item.case === 'manifestJson') {
-    const p = path.join(dir, 'manifest.json');
+    const p = path.join(dir, manifestPartialName);
     nodeFs.writeFileSync(p, item.value);
     const fd = nodeFs.openSync(p, 'r');
-    files.set('manifest.json', fd);
+    files.set(manifestPartialName, fd);
     return Buffer.byteLength(item.value);
   }
   if (item.case !== 'chunk') return 0;

@@ -34,6 +34,21 @@ export function readPruneFloor(tx: StoreReadTx | StoreWriteTx): bigint {
 }
 
 /**
+ * The prune-floor row as a copy of the database at `seq` must store it (compaction, backup):
+ * `value` unchanged for any other row. A prune may run while the copy is made and raise the
+ * source's floor above `seq`; in the copy, whose head is `seq`, reads at `seq` are exact (the
+ * source pinned it) and later seqs are the copy's own history, so its floor is min(floor, seq).
+ */
+export function floorRowAtSeq(key: Uint8Array, value: Uint8Array, seq: bigint): Uint8Array {
+  if (key.length !== floorKey.length || !key.every((b, i) => b === floorKey[i])) return value;
+  if (value.length !== seqBytes) return value; // corrupt: let the copy carry it as it is
+  if (new DataView(value.buffer, value.byteOffset, seqBytes).getBigUint64(0) <= seq) return value;
+  const clamped = new Uint8Array(seqBytes);
+  new DataView(clamped.buffer).setBigUint64(0, seq);
+  return clamped;
+}
+
+/**
  * Raises the stored floor to `seq` in the writing transaction (never lowers it). Returns the
  * floor after the call. Called by a prune step that deletes rows, in that step's transaction.
  */

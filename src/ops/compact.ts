@@ -35,6 +35,7 @@ import {
   decodeSnapshotTagKey, decodeTimelineKey, isVersionedFamily, keyFamilies, splitSeq,
 } from '../engine/keys.js';
 import { getSnapshotTag } from '../mvcc/snapshot-tags.js';
+import { floorRowAtSeq } from '../mvcc/prune-floor.js';
 import { BulkBuilder } from '../storage/bulk-build.js';
 import type { BulkBuildResult } from '../storage/bulk-build.js';
 import type { FileSystem, StorageFile } from '../storage/file.js';
@@ -228,7 +229,9 @@ export async function compactStore(store: Store, dest: string, options: CompactO
     // An encrypted source's keys seal the copy (null for a plain one; the builder checks).
     const builder = new BulkBuilder(file, store.identity, store.encryptionKeys);
     const keep = mvcc ? keepAtSeq(commitSeq) : () => true;
-    const copy = new ChunkCopy(store, builder, keep, options, chunkEntries);
+    const rewrite = mvcc ? (key: Uint8Array, value: Uint8Array): Uint8Array =>
+      floorRowAtSeq(key, value, commitSeq) : undefined;
+    const copy = new ChunkCopy(store, builder, keep, options, chunkEntries, rewrite);
     const skipped = await copy.run(chunked, dest);
     const built = builder.finish({ commitSeq, commitTimeMs });
     await syncFile(file);
@@ -335,6 +338,8 @@ class ChunkCopy {
     private readonly keep: Keep,
     private readonly options: CompactOptions,
     private readonly chunkEntries: number,
+    /** Rewrites a kept row's value (the prune floor of an MVCC copy: floorRowAtSeq). */
+    private readonly rewrite?: (key: Uint8Array, value: Uint8Array) => Uint8Array,
   ) {}
 
   /** Runs the copy; returns the number of entries skipped. */
@@ -359,7 +364,7 @@ class ChunkCopy {
     let n = 0;
     for (const [key, value] of tx.range(start === undefined ? {} : { start })) {
       this.after = key;
-      if (this.keep(tx, key)) this.builder.add(key, value);
+      if (this.keep(tx, key)) this.builder.add(key, this.rewrite?.(key, value) ?? value);
       else this.skipped++;
       this.read++;
       if (this.read % this.chunkEntries === 0) this.report();

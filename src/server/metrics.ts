@@ -149,9 +149,16 @@ export async function startMetricsServer(listen: string, render: () => string,
   const at = listen.lastIndexOf(':');
   const host = listen.slice(0, at).replace(/^\[|\]$/g, '');
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(hexxlaError('IoError',
-      `cannot serve metrics on ${listen}: ${err.message}`, { listen }, err)));
-    server.listen(Number(listen.slice(at + 1)), host, () => resolve());
+    const failed = (err: Error): void => reject(hexxlaError('IoError',
+      `cannot serve metrics on ${listen}: ${err.message}`, { listen }, err));
+    server.once('error', failed);
+    server.listen(Number(listen.slice(at + 1)), host, () => {
+      server.off('error', failed);
+      resolve();
+    });
   });
+  // Later errors (accept failing on EMFILE, …) are logged: an unhandled 'error' event would
+  // bring the whole database server down for the sake of its metrics.
+  server.on('error', (err) => logger.error({ err }, 'metrics endpoint error'));
   return server;
 }

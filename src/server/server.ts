@@ -137,15 +137,18 @@ export class HexxlaServer implements CallHooks {
       fs.mkdirSync(path.dirname(path.resolve(config.databasePath)), { recursive: true });
       db = await open(config.databasePath, { mvcc: config.mvcc, changelog: config.changelog,
         ...readCredentials(config) });
-      for (const removed of removeStaleSwapCopies(config.databasePath)) {
-        logger.warn({ removed: path.basename(removed) }, 'removed the copy of a swap cut short');
-      }
     }
     let server: HexxlaServer | undefined;
     try {
+      if (options.db === undefined) {
+        for (const removed of removeStaleSwapCopies(config.databasePath)) {
+          logger.warn({ removed: path.basename(removed) }, 'removed the copy of a swap cut short');
+        }
+      }
       server = new HexxlaServer(config, db, options.db === undefined, logger, prepared);
       await server.bind();
       await server.serveMetrics();
+      server.announce();
       return server;
     } catch (err) {
       // A bad address: stop what this call started, close what it opened, then report.
@@ -224,12 +227,18 @@ export class HexxlaServer implements CallHooks {
           { listen }, err));
       });
     });
+  }
+
+  /** Everything is up (port bound, metrics served): SERVING, and say so. */
+  private announce(): void {
+    const { listen } = this.config;
     this.health.set(true);
     if (!this.authorizer.enabled && !isLoopback(listen)) {
       this.logger.warn({ listen }, 'listening beyond loopback without bearer tokens');
     }
     this.logger.info({ listen, port: this.boundPort, tls: this.config.tls !== undefined,
-      auth: this.authorizer.enabled, mvcc: this.db.mvcc }, 'hexxladb server started');
+      auth: this.authorizer.enabled, mvcc: this.db.mvcc,
+      metrics: this.config.metricsListen ?? null }, 'hexxladb server started');
   }
 
   /** CallHooks: runs one call (see the module comment). Never rejects. */

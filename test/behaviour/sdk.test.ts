@@ -20,12 +20,18 @@
  *     cut-off, an UNAVAILABLE break, a replay overlapping what it already had and a stream that
  *     ends; a non-resumable error (ChangelogDisabled) is thrown at once.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { create, type DescMethod } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ChangelogService, type SubscribeChangelogRequest, SubscribeChangelogResponseSchema,
 } from '../../gen/hexxladb/v1/changelog_service_pb.js';
+import {
+  AdminService, BackupResponseSchema,
+} from '../../gen/hexxladb/v1/admin_service_pb.js';
 import { CellService, GetCellResponseSchema } from '../../gen/hexxladb/v1/cell_service_pb.js';
 import {
   errorCodes, errorFromStatus, HexxlaClient, isHexxlaError, reasonOfCode, RpcError,
@@ -165,6 +171,27 @@ describe('SDK: retries, deadlines, cancellation', () => {
     controller.abort();
     await expectCode(pending, 'Cancelled');
   });
+
+  it('leaves no manifest.json when a backup stream breaks off (the manifest lands last)',
+    async () => {
+      const manifestJson = JSON.stringify({ files: [{ name: 'x.db', bytes: 10 }] });
+      const address = await fakeServer([[AdminService.method.backup,
+        (call: grpc.ServerWritableStream<unknown, unknown>) => {
+          call.write(create(BackupResponseSchema, { header: { commitSeq: 3n },
+            item: { case: 'manifestJson', value: manifestJson } }));
+          call.write(create(BackupResponseSchema, { header: { commitSeq: 3n }, item: {
+            case: 'chunk', value: { fileName: 'x.db', offset: 0n, data: new Uint8Array(5) } } }));
+          call.emit('error', { code: grpc.status.INTERNAL, details: 'gone mid-stream' });
+        }]]);
+      const client = await connect(address);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hexxla-bk-'));
+      try {
+        await expect(client.backupTo(dir)).rejects.toBeInstanceOf(RpcError);
+        expect(fs.existsSync(path.join(dir, 'manifest.json'))).toBe(false);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
 
   it('refuses a deadline a gRPC server cannot honour (~24.8 days), takes the longest', async () => {
     // grpc-js servers parse grpc-timeout into 32 bits: a 30-day deadline used to end the call

@@ -23,17 +23,18 @@ describe('stale swap copies', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hexxla-stale-'));
     dirs.push(dir);
     const dbPath = path.join(dir, 'live.db');
-    const stale = `${dbPath}.swap-0123456789ab`;
+    const stale = [`${dbPath}.swap-0123456789ab`, `${dbPath}.swap-00000000beef.compacting`];
     const keep = [`${dbPath}.swap-notours`, `${dbPath}.swap-0123456789abc`,
+      `${dbPath}.swap-0123456789ab.other`,
       path.join(dir, 'other.db.swap-0123456789ab')];
-    for (const f of [stale, ...keep]) fs.writeFileSync(f, 'partial copy');
+    for (const f of [...stale, ...keep]) fs.writeFileSync(f, 'partial copy');
     const logs: string[] = [];
     const server = await HexxlaServer.start({
       logger: createLogger('info', { write: (line: string) => void logs.push(line) }),
       config: resolveConfig({ ...defaultConfig, listen: '127.0.0.1:0', databasePath: dbPath,
         backupDir: path.join(dir, 'backups') }) });
     servers.push(server);
-    expect(fs.existsSync(stale)).toBe(false);
+    for (const f of stale) expect(fs.existsSync(f), f).toBe(false);
     for (const f of keep) expect(fs.existsSync(f), f).toBe(true);
     expect(logs.join('\n')).toMatch(/removed the copy of a swap cut short/);
   });

@@ -65,6 +65,7 @@ export async function run(args: string[], io: CommandIo = processIo): Promise<nu
 async function backupFromServer(io: CommandIo, server: string, dir: string,
   values: ReadonlyMap<string, string>, systemRoots: boolean): Promise<number> {
   let client: HexxlaClient | null = null;
+  let shown = -1;
   try {
     const tokenFile = values.get('token-file');
     const caFile = values.get('tls-ca-file');
@@ -73,7 +74,6 @@ async function backupFromServer(io: CommandIo, server: string, dir: string,
     const tls = caFile !== undefined ? { rootCerts: fs.readFileSync(caFile) } : systemRoots;
     client = await HexxlaClient.connect(server, { ...(token === undefined ? {} : { token }),
       ...(tls === false ? {} : { tls }) });
-    let shown = -1;
     const r = await client.backupTo(dir, { onProgress: ({ bytes, totalBytes }) => {
       if (!io.isTty || totalBytes === 0) return;
       const percent = Math.min(100, Math.floor((bytes * 100) / totalBytes));
@@ -86,6 +86,7 @@ async function backupFromServer(io: CommandIo, server: string, dir: string,
       `bytes, ${r.files.length} files\n`);
     return exitOk;
   } catch (err) {
+    if (shown >= 0) io.stderr('\n'); // end the progress line before the error
     return reportError(io, err);
   } finally {
     client?.close();

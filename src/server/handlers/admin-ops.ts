@@ -154,8 +154,9 @@ function compactRun(db: Database, backupDir: string, req: { destinationName: str
 }
 
 /**
- * Removes the temporary copies (`<primary>.swap-<12 hex>`, compactRun) that swaps cut short by
- * a crash left next to the primary. Only for a server that opened the database itself: it
+ * Removes the temporary copies (`<primary>.swap-<12 hex>`, compactRun, and its
+ * `….compacting` file while it was being built) that swaps cut short by a crash left next to
+ * the primary. Only for a server that opened the database itself: it
  * holds the database lock and has not started serving, so no swap of it can be running.
  * Returns the paths removed.
  */
@@ -165,7 +166,8 @@ export function removeStaleSwapCopies(dbPath: string): string[] {
   const prefix = `${path.basename(primary)}.swap-`;
   const removed: string[] = [];
   for (const name of nodeFs.readdirSync(dir)) {
-    if (!name.startsWith(prefix) || !/^[0-9a-f]{12}$/.test(name.slice(prefix.length))) continue;
+    const rest = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+    if (!/^[0-9a-f]{12}(\.compacting)?$/.test(rest)) continue;
     nodeFs.rmSync(path.join(dir, name), { force: true });
     removed.push(path.join(dir, name));
   }
