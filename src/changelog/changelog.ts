@@ -188,6 +188,7 @@ export class Changelog {
   readFiltered(since: bigint, filter: ChangelogFilter = {}): ChangelogEntry[] {
     const limit = filter.limit ?? Infinity;
     const out: ChangelogEntry[] = [];
+    if (limit <= 0) return out;
     for (const frame of this.frames(since)) {
       for (const e of frame.entries) {
         if (filter.ops !== undefined && !filter.ops.includes(e.op)) continue;
@@ -219,6 +220,9 @@ export class Changelog {
     const limitSeq = this.durableSeqValue;
     let offset = this.seekOffset(since);
     while (offset < this.appendOffset) {
+      // A subscriber's replay resumes here after awaits: when the log closed meanwhile, its
+      // file is gone and the replay ends (the subscriber then sees the close).
+      if (this.closed) return;
       const read = readFrame(this.file, offset, this.appendOffset, this.opts);
       if (read === null || read.frame === null) {
         throw hexxlaError('ChangelogCorrupt', `changelog frame at ${offset} is damaged`,

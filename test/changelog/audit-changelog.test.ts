@@ -1,0 +1,64 @@
+/**
+ * Goal: defects found by the library audit of the changelog API (SPEC §7, §13): limits and
+ * filters that are not what they say are refused as InvalidArgument instead of returning the
+ * wrong entries, and a subscription that is replaying when the database closes ends quietly
+ * (its doc: "Ends when the database closes") instead of throwing a raw Node.js error.
+ * Method: public API on the memory file system (TmpDb).
+ */
+import { describe, expect, it } from 'vitest';
+import { coord } from '../../src/index.js';
+import type { ChangeOp } from '../../src/index.js';
+import { useTmpDb } from '../harness/tmp-db.js';
+
+const tmpDb = useTmpDb();
+
+const invalid = expect.objectContaining({ code: 'InvalidArgument' });
+
+async function fiveCommits() {
+  const { db } = await tmpDb.open({ changelog: true });
+  for (let i = 0; i < 5; i++) await db.putCell({ coord: coord(i, 0), rawContent: `${i}` });
+  return db;
+}
+
+describe('changelog reads: limits and filters', () => {
+  it('a limit of 0 returns no entries', async () => {
+    const db = await fiveCommits();
+    expect(db.readChangelogSince(0n)).toHaveLength(5);
+    expect(db.readChangelogSince(0n, 0)).toEqual([]);
+    expect(db.readChangelogFiltered(0n, { limit: 0 })).toEqual([]);
+    expect(db.readChangelogSince(0n, 2).map((e) => e.seq)).toEqual([1n, 2n]);
+  });
+
+  it('refuses a negative, fractional or NaN limit', async () => {
+    const db = await fiveCommits();
+    for (const limit of [-1, 1.5, Number.NaN]) {
+      expect(() => db.readChangelogSince(0n, limit)).toThrowError(invalid);
+      expect(() => db.readChangelogFiltered(0n, { limit })).toThrowError(invalid);
+    }
+  });
+
+  it('refuses malformed filters instead of matching nothing (or by substring)', async () => {
+    const db = await fiveCommits();
+    const bad: unknown[] = [
+      null,
+      { ops: 'putCell' },
+      { ops: ['putcell'] },
+      { keyPrefix: 'cell' },
+    ];
+    for (const filter of bad) {
+      expect(() => db.readChangelogFiltered(0n, filter as { ops?: ChangeOp[] }))
+        .toThrowError(invalid);
+    }
+    expect(db.readChangelogFiltered(0n, { ops: ['putCell'] })).toHaveLength(5);
+  });
+});
+
+describe('changelog subscriptions at close', () => {
+  it('a subscription in its replay ends when the database closes', async () => {
+    const db = await fiveCommits();
+    const sub = db.subscribeChangelog(0n);
+    expect((await sub.next()).value?.seq).toBe(1n);
+    await db.close();
+    await expect(sub.next()).resolves.toEqual({ done: true, value: undefined });
+  });
+});
