@@ -12,7 +12,7 @@
  */
 import type { Coord } from '../coord/index.js';
 import { hexxlaError } from '../errors.js';
-import type { Change, ReadCtx, WriteCtx } from '../model/context.js';
+import { checkHooks, type Change, type ReadCtx, type WriteCtx } from '../model/context.js';
 import type { BatchPutOptions, BatchPutResult, CellInput, RecordHooks } from '../model/types.js';
 import { mvccStats, snapshotDiff, type MvccStats, type SnapshotDiff } from '../mvcc/diff.js';
 import { RecordReader, RecordWriter } from '../mvcc/records.js';
@@ -39,6 +39,7 @@ import type { ChangelogEntry, ChangelogFrame } from '../changelog/format.js';
 import type { SubscribeOptions } from '../changelog/subscribe.js';
 import { snapshotTagKey } from './keys.js';
 import { nodeFileSystem } from '../storage/file.js';
+import { booleanOption } from '../storage/store-options.js';
 import { checkStore } from '../storage/check.js';
 import type { CheckOptions, CheckReport } from '../storage/check.js';
 import type { Store, StoreStats } from '../storage/store.js';
@@ -133,8 +134,14 @@ export class Database {
 
   /** Opens or creates the database at `path` (and `<path>-wal` beside it). */
   static async open(path: string, options: OpenOptions = {}): Promise<Database> {
-    const { hooks: _hooks, retainCommitsBehindHead: retain, changelog, ...storeOptions } = options;
-    if (retain !== undefined) checkRetention(retain); // before any file is opened
+    if (typeof options !== 'object' || options === null) {
+      throw hexxlaError('InvalidArgument', 'options must be an object');
+    }
+    const { hooks, retainCommitsBehindHead: retain, changelog, ...storeOptions } = options;
+    // All before any file is opened.
+    if (retain !== undefined) checkRetention(retain);
+    booleanOption('changelog', changelog, false);
+    if (hooks !== undefined) checkHooks(hooks);
     const store = await openStore(path, storeOptions);
     let link: ChangelogLink | null = null;
     if (changelog === true) {
@@ -177,8 +184,12 @@ export class Database {
     return this.hookSet;
   }
 
-  /** Replaces the hooks (takes effect for transactions that start afterwards). */
+  /**
+   * Replaces the hooks (takes effect for transactions that start afterwards). Throws
+   * InvalidArgument for a hook that is not a function.
+   */
   setHooks(hooks: RecordHooks): void {
+    checkHooks(hooks);
     this.hookSet = { ...hooks };
   }
 
