@@ -22,7 +22,7 @@
  * does not restore a backup they cannot open.
  */
 import { dirname, join } from 'node:path';
-import { hexxlaError } from '../errors.js';
+import { hexxlaError, ioError } from '../errors.js';
 import type { EncryptionCredentials } from '../storage/crypto/credentials.js';
 import type { FileSystem } from '../storage/file.js';
 import { nodeFileSystem } from '../storage/file.js';
@@ -74,22 +74,40 @@ export async function restore(fromDir: string, toPath: string,
     throw hexxlaError('PreconditionFailed', 'a database exists at the destination (use force ' +
       'to replace it)', { path: toPath, reason: 'destination-exists' });
   }
-  fs.mkdirp(dirname(toPath));
+  try {
+    fs.mkdirp(dirname(toPath));
+  } catch (err) {
+    throw ioError('create the destination directory', dirname(toPath), err);
+  }
   // Never under a database that is open (force would pull its files away): DatabaseLocked.
   const lock = lockDatabase(fs, toPath);
   try {
     await copyChecked(fs, fromDir, toPath, manifest);
-    if (options.force === true) {
+    await putInPlace(fs, toPath, options.force === true);
+  } finally {
+    lock.release();
+  }
+  return { path: toPath, commitSeq: BigInt(manifest.commitSeq), pairId: manifest.pairId };
+}
+
+/**
+ * Renames the checked copies to their names (with force, after removing the replaced database's
+ * log and changelog). A failed rename (the destination is a directory, say) removes the copies
+ * still under their `.restoring` names: nothing but the database's files may stay behind.
+ */
+async function putInPlace(fs: FileSystem, toPath: string, force: boolean): Promise<void> {
+  try {
+    if (force) {
       for (const stale of [`${toPath}-wal`, `${toPath}-changelog`]) removeQuietly(fs, stale);
       await syncParent(fs, toPath);
     }
     renameFile(fs, `${toPath}.restoring`, toPath);
     renameFile(fs, `${toPath}-wal.restoring`, `${toPath}-wal`);
     await syncParent(fs, toPath);
-  } finally {
-    lock.release();
+  } catch (err) {
+    for (const tmp of [`${toPath}.restoring`, `${toPath}-wal.restoring`]) removeQuietly(fs, tmp);
+    throw err;
   }
-  return { path: toPath, commitSeq: BigInt(manifest.commitSeq), pairId: manifest.pairId };
 }
 
 /** Copies both files to their `.restoring` names, comparing what was written with the manifest. */
