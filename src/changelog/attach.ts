@@ -3,7 +3,7 @@
  * under the changelog subkey when the database is encrypted), has the store sync it before every
  * WAL fsync, and exposes what Database needs: stage a commit's changes, mark durable, roll back.
  */
-import { hexxlaError } from '../errors.js';
+import { checkOptionsObject, hexxlaError } from '../errors.js';
 import type { Change } from '../model/context.js';
 import { changelogSealer } from '../storage/crypto/seal.js';
 import type { FileSystem } from '../storage/file.js';
@@ -66,6 +66,7 @@ export class ChangelogLink {
 
   subscribe(fromSeq: bigint, options?: SubscribeOptions): AsyncGenerator<ChangelogFrame> {
     checkSeq(fromSeq);
+    checkOptionsObject(options, 'subscribe options');
     return subscribeChangelog(this.log, fromSeq, options);
   }
 

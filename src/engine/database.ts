@@ -11,7 +11,7 @@
  * reader can need. On a v1 database those calls throw MvccDisabled.
  */
 import type { Coord } from '../coord/index.js';
-import { hexxlaError } from '../errors.js';
+import { checkOptionsObject, hexxlaError } from '../errors.js';
 import { checkHooks, type Change, type ReadCtx, type WriteCtx } from '../model/context.js';
 import type { BatchPutOptions, BatchPutResult, CellInput, RecordHooks } from '../model/types.js';
 import { mvccStats, snapshotDiff, type MvccStats, type SnapshotDiff } from '../mvcc/diff.js';
@@ -467,6 +467,7 @@ export class Database {
    * blocked. Throws DatabaseClosed after close().
    */
   check(options?: CheckOptions): CheckReport {
+    checkOptionsObject(options, 'check options');
     return checkStore(this.store, options);
   }
 
@@ -476,6 +477,7 @@ export class Database {
    * synchronous scan of the whole database (see src/model/health.ts).
    */
   healthCheck(options: HealthOptions = {}): HealthReport {
+    checkOptionsObject(options, 'health check options');
     const structure = (): CheckReport =>
       this.check(options.errorsMax === undefined ? {} : { errorsMax: options.errorsMax });
     return this.store.view((tx) =>
@@ -488,6 +490,7 @@ export class Database {
    * v1: one synchronous copy). Cancellable with `signal` (the partial file is removed).
    */
   async compact(dest: string, options: CompactOptions = {}): Promise<CompactResult> {
+    checkOptionsObject(options, 'compaction options');
     this.store.view(() => undefined); // DatabaseClosed before any file is created
     if (options.swap !== true) return compactDatabase(this, dest, options);
     // The compacted file has a new file id and SPEC §7 does not carry the changelog over: the
@@ -539,6 +542,7 @@ export class Database {
    * log and a manifest (files, sizes, SHA-256, commit seq, pair id). Writers continue.
    */
   backupTo(dir: string, options: BackupOptions = {}): Promise<BackupResult> {
+    checkOptionsObject(options, 'backup options');
     this.store.view(() => undefined);
     return backupTo(this, dir, options);
   }

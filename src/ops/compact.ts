@@ -30,7 +30,7 @@
  * path uses the keys of the open store; compactFile takes credentials in its options.
  */
 import { dirname, resolve } from 'node:path';
-import { hexxlaError, ioError, isHexxlaError } from '../errors.js';
+import { checkOptionsObject, hexxlaError, ioError, isHexxlaError } from '../errors.js';
 import {
   decodeSnapshotTagKey, decodeTimelineKey, isVersionedFamily, keyFamilies, splitSeq,
 } from '../engine/keys.js';
@@ -158,6 +158,7 @@ export async function compactDatabase(source: CopySource, dest: string,
  */
 export async function compactFile(src: string, dest: string,
   options: CompactFileOptions = {}): Promise<CompactResult> {
+  checkOptionsObject(options, 'compaction options');
   checkDestination(src, dest);
   const store = await openStore(src, sourceOpenOptions(options));
   try {

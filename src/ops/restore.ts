@@ -22,7 +22,7 @@
  * does not restore a backup they cannot open.
  */
 import { dirname, join } from 'node:path';
-import { hexxlaError, ioError } from '../errors.js';
+import { checkOptionsObject, hexxlaError, ioError } from '../errors.js';
 import type { EncryptionCredentials } from '../storage/crypto/credentials.js';
 import type { FileSystem } from '../storage/file.js';
 import { nodeFileSystem } from '../storage/file.js';
@@ -54,6 +54,7 @@ export interface RestoreResult {
  */
 export async function restore(fromDir: string, toPath: string,
   options: RestoreOptions = {}): Promise<RestoreResult> {
+  checkOptionsObject(options, 'restore options');
   const fs = options.fs ?? nodeFileSystem;
   if (typeof toPath !== 'string' || toPath.length === 0) {
     throw hexxlaError('InvalidArgument', 'the destination path must be a non-empty string');

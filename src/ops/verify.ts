@@ -24,7 +24,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { decodeCell } from '../engine/codec.js';
 import { familyPrefix } from '../engine/keys.js';
-import { isHexxlaError } from '../errors.js';
+import { checkOptionsObject, isHexxlaError } from '../errors.js';
 import { healthCheck } from '../model/health.js';
 import type { HealthReport } from '../model/health.js';
 import { mvccStats } from '../mvcc/diff.js';
@@ -75,6 +75,7 @@ export interface VerifyReport {
  */
 export async function verifyBackup(dir: string,
   options: VerifyOptions = {}): Promise<VerifyReport> {
+  checkOptionsObject(options, 'verify options');
   const fs = options.fs ?? nodeFileSystem;
   const creds = mergedCredentials(options, options.open);
   const report: VerifyReport = { ok: false, errors: [], manifest: null };
