@@ -419,7 +419,12 @@ export class Database {
       try {
         hook();
       } catch (err) {
-        this.hookSet.onHookError?.(err);
+        try {
+          this.hookSet.onHookError?.(err);
+        } catch {
+          // The commit is durable: a failing error handler must not make it look failed (a
+          // caller would retry a write that landed) nor skip the remaining hooks.
+        }
       }
     }
     return result;
