@@ -263,23 +263,25 @@ function createTemp(fs: FileSystem, tmp: string): StorageFile {
 }
 
 /**
- * Renames the synced temp file into place. A `<dest>-wal` left by an earlier database of that
- * name is removed durably first: paired with the new file it would make open fail.
+ * Renames the synced temp file into place. A `<dest>-wal` or `<dest>-changelog` left by an
+ * earlier database of that name is removed durably first: paired with the new file it would
+ * make open fail (the compacted database starts a fresh changelog, SPEC §7). The destination's
+ * lock is held, so no database is open there.
  */
 async function publish(fs: FileSystem, tmp: string, dest: string): Promise<void> {
   if (fs.exists(dest)) {
     throw hexxlaError('PreconditionFailed', 'the destination appeared during compaction',
       { path: dest });
   }
-  const staleWal = `${dest}-wal`;
-  if (fs.exists(staleWal)) {
+  const stale = [`${dest}-wal`, `${dest}-changelog`].filter((p) => fs.exists(p));
+  for (const path of stale) {
     try {
-      fs.remove(staleWal);
+      fs.remove(path);
     } catch (err) {
-      throw ioError('remove', staleWal, err);
+      throw ioError('remove', path, err);
     }
-    await syncParent(fs, staleWal);
   }
+  if (stale.length > 0) await syncParent(fs, dest);
   renameFile(fs, tmp, dest);
   await syncParent(fs, dest);
 }
