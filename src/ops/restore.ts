@@ -10,9 +10,10 @@
  *
  * Steps: manifest, sizes and hashes, pairing (primary header ↔ manifest ↔ WAL header); copy
  * both files to `<to>.restoring` / `<to>-wal.restoring` while hashing the bytes written (they
- * must match the manifest again: what is checked is what lands), fsync; with `force`, remove the
- * old `<to>-wal` and `<to>-changelog` (they belong to the database being replaced; a changelog
- * would describe commits the restored primary never had) and fsync the directory; rename the
+ * must match the manifest again: what is checked is what lands), fsync; remove the old
+ * `<to>-wal` (with `force`) and `<to>-changelog` (they belong to the database being replaced or
+ * to an earlier one of that name; a changelog would describe commits the restored primary never
+ * had) and fsync the directory; rename the
  * primary, then the log, and fsync the directory. A crash between the two renames leaves the
  * restored primary without a log, which opens (the backup's log holds no commits).
  *
@@ -84,7 +85,7 @@ export async function restore(fromDir: string, toPath: string,
   const lock = lockDatabase(fs, toPath);
   try {
     await copyChecked(fs, fromDir, toPath, manifest);
-    await putInPlace(fs, toPath, options.force === true);
+    await putInPlace(fs, toPath);
   } finally {
     lock.release();
   }
@@ -92,16 +93,17 @@ export async function restore(fromDir: string, toPath: string,
 }
 
 /**
- * Renames the checked copies to their names (with force, after removing the replaced database's
- * log and changelog). A failed rename (the destination is a directory, say) removes the copies
- * still under their `.restoring` names: nothing but the database's files may stay behind.
+ * Renames the checked copies to their names, after removing the replaced database's log and
+ * changelog (with force; without it there is no log, checked under the lock, and a changelog is
+ * one an earlier database of that name left: paired with the restored primary it would make
+ * open fail). A failed rename (the destination is a directory, say) removes the copies still
+ * under their `.restoring` names: nothing but the database's files may stay behind.
  */
-async function putInPlace(fs: FileSystem, toPath: string, force: boolean): Promise<void> {
+async function putInPlace(fs: FileSystem, toPath: string): Promise<void> {
   try {
-    if (force) {
-      for (const stale of [`${toPath}-wal`, `${toPath}-changelog`]) removeQuietly(fs, stale);
-      await syncParent(fs, toPath);
-    }
+    const stale = [`${toPath}-wal`, `${toPath}-changelog`].filter((p) => fs.exists(p));
+    for (const path of stale) removeQuietly(fs, path);
+    if (stale.length > 0) await syncParent(fs, toPath);
     renameFile(fs, `${toPath}.restoring`, toPath);
     renameFile(fs, `${toPath}-wal.restoring`, `${toPath}-wal`);
     await syncParent(fs, toPath);

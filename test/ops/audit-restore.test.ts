@@ -43,3 +43,24 @@ describe('restore to an unusable destination', () => {
     expect(fs.statSync(target).isDirectory()).toBe(true);
   });
 });
+
+describe('restore over the leftovers of an earlier database', () => {
+  it('a stale <to>-changelog does not stop the restored database from opening', async () => {
+    const root = tempDir('restore-stale-log');
+    const bk = await backup(root);
+    const to = path.join(root, 'r.db');
+    const earlier = await open(to, { changelog: true });
+    await earlier.putCell({ coord: coord(3, 3), rawContent: 'earlier' });
+    await earlier.close();
+    fs.rmSync(to);
+    fs.rmSync(`${to}-wal`); // removed by hand; its changelog left behind
+    await restore(bk, to);
+    const db = await open(to, { changelog: true });
+    try {
+      expect(db.getCell(coord(0, 0))?.rawContent).toBe('a');
+      expect(db.readChangelogSince(db.changelogStartSeq())).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+});
