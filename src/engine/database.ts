@@ -529,11 +529,13 @@ export class Database {
    * ends or its TTL expires. While a lease is held, checkpoint() fails with PreconditionFailed.
    */
   beginBackupLease(options?: BackupLeaseOptions): Promise<BackupLease> {
+    checkOptionsObject(options, 'lease options');
     return this.store.beginBackupLease(options);
   }
 
   /** Extends a lease's TTL. Throws NotFound for an unknown or expired lease. */
   renewBackupLease(id: string, options?: BackupLeaseOptions): BackupLease {
+    checkOptionsObject(options, 'lease options');
     return this.store.renewBackupLease(id, options);
   }
 

@@ -36,6 +36,8 @@ describe('null options', () => {
       compact: () => db.compact(path.join(root, 'c.db'), none),
       backupTo: () => db.backupTo(path.join(root, 'bk'), none),
       subscribeChangelog: () => db.subscribeChangelog(0n, none),
+      beginBackupLease: () => db.beginBackupLease(none),
+      renewBackupLease: async () => db.renewBackupLease((await db.beginBackupLease()).id, none),
       verifyBackup: () => verifyBackup(root, none),
       restore: () => restore(root, path.join(root, 'r.db'), none),
     };
