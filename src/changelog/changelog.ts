@@ -61,7 +61,10 @@ export class Changelog {
   private staged: Array<{ seq: bigint; offset: number; frame: ChangelogFrame }> = [];
   private readonly listeners = new Set<(frame: ChangelogFrame) => void>();
   private durableSeqValue: bigint;
-  private readonly index: Array<{ seq: bigint; offset: number }> = [];
+  /** Indexed frames, with the seq of the frame before each (for lastGoodSeq). */
+  private readonly index: Array<{ seq: bigint; offset: number; prevSeq: bigint }> = [];
+  /** Seq of the newest frame noted (the base seq before the first). */
+  private lastNotedSeq: bigint;
   private framesSinceIndex = 0;
   private closed = false;
 
@@ -73,6 +76,7 @@ export class Changelog {
   ) {
     this.appendOffset = scan.end;
     this.durableSeqValue = scan.lastSeq;
+    this.lastNotedSeq = baseSeq;
     for (const f of scan.frames) this.noteFrame(f.seq, f.offset);
   }
 
@@ -218,19 +222,21 @@ export class Changelog {
         { reason: 'changelog-starts-later', startSeq: this.baseSeq, since });
     }
     const limitSeq = this.durableSeqValue;
-    let offset = this.seekOffset(since);
+    const start = this.seekEntry(since);
+    let offset = start.offset;
+    let lastGood = start.prevSeq;
     while (offset < this.appendOffset) {
       // A subscriber's replay resumes here after awaits: when the log closed meanwhile, its
       // file is gone and the replay ends (the subscriber then sees the close).
       if (this.closed) return;
       const read = readFrame(this.file, offset, this.appendOffset, this.opts);
       if (read === null || read.frame === null) {
-        throw hexxlaError('ChangelogCorrupt', `changelog frame at ${offset} is damaged`,
-          { path: this.opts.path, offset });
+        throw corruptAt(this.opts, offset, lastGood);
       }
       const frame = read.frame;
       if (frame.seq > limitSeq) return;
       offset += read.length;
+      lastGood = frame.seq;
       if (frame.seq > since) yield frame;
     }
   }
@@ -258,20 +264,24 @@ export class Changelog {
   }
 
   private noteFrame(seq: bigint, offset: number): void {
-    if (this.framesSinceIndex++ % indexEvery === 0) this.index.push({ seq, offset });
+    if (this.framesSinceIndex++ % indexEvery === 0) {
+      this.index.push({ seq, offset, prevSeq: this.lastNotedSeq });
+    }
+    this.lastNotedSeq = seq;
     if (seq > this.durableSeqValue) this.durableSeqValue = seq;
   }
 
-  /** Offset of the last indexed frame with seq ≤ since (or the first frame). */
-  private seekOffset(since: bigint): number {
+  /** The last indexed frame with seq ≤ since (or the first frame) and the seq before it. */
+  private seekEntry(since: bigint): { offset: number; prevSeq: bigint } {
     let lo = 0;
     let hi = this.index.length - 1;
-    let best = changelogHeaderBytes;
+    let best: { offset: number; prevSeq: bigint } =
+      { offset: changelogHeaderBytes, prevSeq: this.baseSeq };
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const entry = this.index[mid]!;
       if (entry.seq <= since) {
-        best = entry.offset;
+        best = entry;
         lo = mid + 1;
       } else {
         hi = mid - 1;

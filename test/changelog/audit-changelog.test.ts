@@ -5,6 +5,7 @@
  * (its doc: "Ends when the database closes") instead of throwing a raw Node.js error.
  * Method: public API on the memory file system (TmpDb).
  */
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { changelogHeaderBytes, frameHeaderBytes } from '../../src/changelog/format.js';
 import { coord } from '../../src/index.js';
@@ -99,6 +100,32 @@ describe('changelog damage at open', () => {
       expect(err).toMatchObject({ code: 'ChangelogCorrupt', context: { lastGoodSeq } });
       // Nothing was cut off: the frames after the damage are still there for an operator.
       expect(memory.readFile(path).length).toBe(size);
+    }
+  });
+});
+
+describe('changelog damage while open', () => {
+  it('a read that meets a damaged frame reports the last good seq', async () => {
+    // 70 commits: a read from seq 65 starts at an indexed frame (one every 64).
+    for (const [damaged, since] of [[3, 0n], [67, 65n]] as const) {
+      const tmp = await tmpDb.open({ changelog: true, backend: 'disk', check: false });
+      await tmp.db.putCells(Array.from({ length: 70 }, (_, i) =>
+        ({ coord: coord(i, 0), rawContent: `${i}` })), { batchSize: 1 });
+      const path = `${tmp.path}-changelog`;
+      const bytes = fs.readFileSync(path);
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+      let at = changelogHeaderBytes;
+      for (let seq = 1; seq < damaged; seq++) at += frameHeaderBytes + dv.getUint32(at, true);
+      const fd = fs.openSync(path, 'r+');
+      try {
+        fs.writeSync(fd, Uint8Array.of(bytes[at + 20]! ^ 0xff), 0, 1, at + 20);
+      } finally {
+        fs.closeSync(fd);
+      }
+      expect(() => tmp.db.readChangelogSince(since)).toThrowError(expect.objectContaining({
+        code: 'ChangelogCorrupt',
+        context: expect.objectContaining({ lastGoodSeq: BigInt(damaged - 1) }),
+      }));
     }
   });
 });
