@@ -55,6 +55,14 @@ describe('open: option types', () => {
     }
   });
 
+  it('refuses an empty or non-string path and leaves no temporary file', async () => {
+    const { fs } = place();
+    for (const path of ['', 5, null]) {
+      await expect(open(path as string, { fs })).rejects.toThrowError(invalid);
+    }
+    expect(fs.exists('.creating')).toBe(false);
+  });
+
   it('accepts the well-formed flags', async () => {
     const { fs, path } = place();
     const db = await open(path, { fs, mvcc: true, create: true, changelog: false, hooks: {} });
