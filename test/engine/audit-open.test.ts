@@ -70,3 +70,20 @@ describe('open: option types', () => {
     await db.close();
   });
 });
+
+describe('check options: flags', () => {
+  it('healthCheck and check refuse non-boolean flags instead of reading them by truthiness',
+    async () => {
+      const { fs, path } = place();
+      const db = await open(path, { fs });
+      try {
+        for (const name of ['structure', 'indexes', 'seams']) {
+          expect(() => db.healthCheck({ [name]: 'false' })).toThrowError(invalid);
+        }
+        expect(() => db.check({ verifyValues: 'yes' } as never)).toThrowError(invalid);
+        expect(db.healthCheck({ structure: false }).structure).toBeUndefined();
+      } finally {
+        await db.close();
+      }
+    });
+});
