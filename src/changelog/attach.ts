@@ -11,7 +11,7 @@ import type { Store } from '../storage/store.js';
 import { changeOps } from '../types/changelog.js';
 import { Changelog, type ChangelogFilter } from './changelog.js';
 import type { ChangelogEntry, ChangelogFrame } from './format.js';
-import { subscribeChangelog, type SubscribeOptions } from './subscribe.js';
+import { followChangelog, type SubscribeOptions } from './subscribe.js';
 
 /** The sidecar's path for a primary at `path`. */
 export const changelogPath = (path: string): string => `${path}-changelog`;
@@ -64,10 +64,15 @@ export class ChangelogLink {
     return this.log.startSeq;
   }
 
-  subscribe(fromSeq: bigint, options?: SubscribeOptions): AsyncGenerator<ChangelogFrame> {
+  /**
+   * Subscribes from `fromSeq`; when this log closes, `next` gives the log that replaced it (see
+   * followChangelog), or null when the database closed.
+   */
+  subscribe(fromSeq: bigint, options: SubscribeOptions | undefined,
+    next: () => Promise<Changelog | null>): AsyncGenerator<ChangelogFrame> {
     checkSeq(fromSeq);
     checkOptionsObject(options, 'subscribe options');
-    return subscribeChangelog(this.log, fromSeq, options);
+    return followChangelog(this.log, fromSeq, options ?? {}, next);
   }
 
   close(): void {

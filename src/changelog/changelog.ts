@@ -204,6 +204,11 @@ export class Changelog {
     return out;
   }
 
+  /** Seq of the newest durable frame (the start seq when there is none). */
+  get lastFrameSeq(): bigint {
+    return this.lastNotedSeq;
+  }
+
   /** The seq the log starts after: commits up to it are not in it (0 when it covers all). */
   get startSeq(): bigint {
     return this.baseSeq;

@@ -582,11 +582,16 @@ export class Database {
   /**
    * Commits after `fromSeq` from the changelog, then new ones as they become durable: one frame
    * per commit, in order, each once. A reader that falls `bufferFrames` commits behind is cut off
-   * with SubscriberLagging (`resumeSeq`). Ends when the database closes or `signal` aborts.
+   * with SubscriberLagging (`resumeSeq`). Ends when the database closes or `signal` aborts; a
+   * live swap or key rotation, which restarts the changelog, does not end it.
    */
   subscribeChangelog(fromSeq: bigint, options?: SubscribeOptions):
     AsyncGenerator<ChangelogFrame> {
-    return this.changelog('subscribeChangelog').subscribe(fromSeq, options);
+    return this.changelog('subscribeChangelog').subscribe(fromSeq, options, async () => {
+      // The log closed: after a replacement, follow the one it opened; after close(), none.
+      while (this.replacing !== null) await this.replacing.catch(() => undefined);
+      return this.link?.log ?? null;
+    });
   }
 
   /**

@@ -129,3 +129,24 @@ describe('changelog damage while open', () => {
     }
   });
 });
+
+describe('changelog subscriptions across a live swap', () => {
+  it('keeps following commits after compact({ swap: true }) instead of ending', async () => {
+    const tmp = await tmpDb.open({ changelog: true, mvcc: true });
+    const { db } = tmp;
+    await db.putCell({ coord: coord(0, 0), rawContent: 'before' });
+    const abort = new AbortController();
+    const seen: bigint[] = [];
+    const reader = (async () => {
+      for await (const frame of db.subscribeChangelog(0n, { signal: abort.signal })) {
+        seen.push(frame.seq);
+        if (seen.length === 3) abort.abort();
+      }
+    })();
+    await db.putCell({ coord: coord(1, 0), rawContent: 'before' });
+    await db.compact(`${tmp.path}.compacted`, { swap: true });
+    await db.putCell({ coord: coord(2, 0), rawContent: 'after' });
+    await reader;
+    expect(seen).toEqual([1n, 2n, 3n]);
+  });
+});
