@@ -556,8 +556,11 @@ export class Database {
 
   /** Waits for in-flight commits, checkpoints and closes the files. Idempotent. */
   async close(): Promise<void> {
-    await this.store.close();
-    this.link?.close();
+    try {
+      await this.store.close();
+    } finally {
+      this.link?.close(); // also when closing a file failed: subscriptions end, the log closes
+    }
   }
 
   /**

@@ -629,9 +629,18 @@ export class Store implements TxHost {
       });
     }
     this.closed = true;
-    this.parts.walFile.close();
-    this.primary.close();
+    // Every file is closed and the lock released even when one close fails (EIO): else the
+    // other handle and the lock leak and the database cannot be opened again in this process.
+    let failure: { err: unknown } | null = null;
+    for (const file of [this.parts.walFile, this.primary]) {
+      try {
+        file.close();
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
     this.parts.lock.release();
+    if (failure !== null) throw ioError('close', this.path, failure.err);
   }
 
   get isClosed(): boolean {
