@@ -246,12 +246,18 @@ export class Changelog {
     }
   }
 
+  /** Closes the file and ends the listeners (also when the close fails: IoError). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.file.close();
-    for (const listener of [...this.listeners]) listener(closedFrame);
-    this.listeners.clear();
+    try {
+      this.file.close();
+    } catch (err) {
+      throw ioError('changelog close', this.opts.path, err);
+    } finally {
+      for (const listener of [...this.listeners]) listener(closedFrame);
+      this.listeners.clear();
+    }
   }
 
   private assertOpen(): void {

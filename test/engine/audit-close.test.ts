@@ -12,6 +12,7 @@ import { MemoryFileSystem } from '../fault/memory-fs.js';
 
 class FailingCloseFs extends MemoryFileSystem {
   failNextWalClose = false;
+  failNextChangelogClose = false;
   readonly openFiles = new Set<string>();
 
   override open(filePath: string, options?: FileOpenOptions): StorageFile {
@@ -21,6 +22,10 @@ class FailingCloseFs extends MemoryFileSystem {
     file.close = () => {
       if (filePath.endsWith('-wal') && this.failNextWalClose) {
         this.failNextWalClose = false;
+        throw Object.assign(new Error('EIO: i/o error, close'), { code: 'EIO' });
+      }
+      if (filePath.endsWith('-changelog') && this.failNextChangelogClose) {
+        this.failNextChangelogClose = false;
         throw Object.assign(new Error('EIO: i/o error, close'), { code: 'EIO' });
       }
       close();
@@ -49,5 +54,22 @@ describe('close() when closing a file fails', () => {
     } finally {
       await again.close();
     }
+  });
+});
+
+describe('close() when closing the changelog fails', () => {
+  it('rejects typed and still ends the subscriptions', async () => {
+    const fs = new FailingCloseFs();
+    fs.mkdirp('/d');
+    const db = await open('/d/a.db', { fs, changelog: true });
+    await db.putCell({ coord: coord(0, 0), rawContent: 'a' });
+    const sub = db.subscribeChangelog(1n);
+    const pending = sub.next();
+    fs.failNextChangelogClose = true;
+    const err = await db.close().catch((e: unknown) => e);
+    expect(isHexxlaError(err, 'IoError')).toBe(true);
+    await expect(pending).resolves.toEqual({ done: true, value: undefined });
+    const again = await open('/d/a.db', { fs, changelog: true });
+    await again.close();
   });
 });
