@@ -199,6 +199,7 @@ export class Database {
    * DatabaseClosed after close().
    */
   view<T>(fn: (tx: ReadTx) => T): T {
+    checkCallback(fn, 'view');
     return this.store.view((tx) => fn(this.readTx(tx, this.store.commitSeq)));
   }
 
@@ -394,6 +395,9 @@ export class Database {
    * DatabaseClosed, DatabasePoisoned (after an fsync failure), or DiskFull (nothing committed).
    */
   update<T>(fn: (tx: WriteTx) => T): Promise<T> {
+    if (typeof fn !== 'function') {
+      return Promise.reject(hexxlaError('InvalidArgument', 'update needs a callback function'));
+    }
     const after: (() => void)[] = [];
     let ran = false;
     const committed = this.store.update((tx) => {
@@ -721,6 +725,12 @@ class TxWriteCtx implements WriteCtx {
 
   change(entry: Change): void {
     this.changes.push(entry);
+  }
+}
+
+function checkCallback(fn: unknown, call: string): void {
+  if (typeof fn !== 'function') {
+    throw hexxlaError('InvalidArgument', `${call} needs a callback function`);
   }
 }
 
