@@ -421,17 +421,25 @@ export class Database {
     const result = await (this.link === null ? committed : this.logged(committed));
     for (const hook of after) {
       try {
-        hook();
-      } catch (err) {
-        try {
-          this.hookSet.onHookError?.(err);
-        } catch {
-          // The commit is durable: a failing error handler must not make it look failed (a
-          // caller would retry a write that landed) nor skip the remaining hooks.
+        const done: unknown = hook();
+        // An async hook: its rejection goes to onHookError too, never unhandled (a crash).
+        if (typeof (done as { then?: unknown } | null | undefined)?.then === 'function') {
+          (done as PromiseLike<unknown>).then(undefined, (err) => this.reportHookError(err));
         }
+      } catch (err) {
+        this.reportHookError(err);
       }
     }
     return result;
+  }
+
+  private reportHookError(err: unknown): void {
+    try {
+      this.hookSet.onHookError?.(err);
+    } catch {
+      // The commit is durable: a failing error handler must not make it look failed (a caller
+      // would retry a write that landed) nor skip the remaining hooks.
+    }
   }
 
   /** Alias of update (bbolt's name for a write that shares its fsync with others). */

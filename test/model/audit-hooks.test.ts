@@ -37,3 +37,60 @@ describe('after-put hooks', () => {
       .resolves.toEqual({ written: 2, errors: [] });
   });
 });
+
+describe('async hooks', () => {
+  async function settle(): Promise<void> {
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  function watchUnhandled(): { unhandled: unknown[]; stop: () => void } {
+    const unhandled: unknown[] = [];
+    const on = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', on);
+    return { unhandled, stop: () => process.off('unhandledRejection', on) };
+  }
+
+  it('an async validator is refused instead of being bypassed', async () => {
+    const watch = watchUnhandled();
+    try {
+      const { db } = await tmpDb.open({
+        hooks: {
+          validateCell: (async (cell: { rawContent: string }) => {
+            if (cell.rawContent === 'bad') throw new Error('rejected by the validator');
+          }) as unknown as (cell: unknown) => void,
+        },
+      });
+      await expect(db.putCell({ coord: coord(0, 0), rawContent: 'bad' }))
+        .rejects.toMatchObject({ code: 'InvalidArgument' });
+      expect(db.getCell(coord(0, 0))).toBeUndefined();
+      await settle();
+      expect(watch.unhandled).toEqual([]);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('a rejected async after-put hook goes to onHookError, not to an unhandled rejection',
+    async () => {
+      const watch = watchUnhandled();
+      try {
+        const errors: unknown[] = [];
+        const { db } = await tmpDb.open({
+          hooks: {
+            afterPutCell: (async () => {
+              throw new Error('async hook failed');
+            }) as unknown as () => void,
+            onHookError: (err) => errors.push(err),
+          },
+        });
+        await db.putCell({ coord: coord(0, 0), rawContent: 'a' });
+        await settle();
+        expect(watch.unhandled).toEqual([]);
+        expect(errors).toHaveLength(1);
+      } finally {
+        watch.stop();
+      }
+    });
+});
