@@ -94,3 +94,26 @@ describe('async hooks', () => {
       }
     });
 });
+
+describe('putCells progress callback', () => {
+  it('an async onProgress that rejects rejects the call, not the process', async () => {
+    const unhandled: unknown[] = [];
+    const on = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', on);
+    try {
+      const { db } = await tmpDb.open();
+      const onProgress = (async () => {
+        throw new Error('progress sink down');
+      }) as unknown as (done: number, total: number) => void;
+      await expect(db.putCells([{ coord: coord(0, 0), rawContent: 'a' }], { onProgress }))
+        .rejects.toThrow('progress sink down');
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(db.getCell(coord(0, 0))?.rawContent).toBe('a'); // the batch had committed
+    } finally {
+      process.off('unhandledRejection', on);
+    }
+  });
+});
