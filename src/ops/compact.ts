@@ -73,7 +73,10 @@ export interface CompactProgress {
 export interface CompactOptions {
   /** Cancels the copy: the partial destination is removed and `Cancelled` is thrown. */
   signal?: AbortSignal;
-  /** Called after every chunk (and once at the end). Must not throw. */
+  /**
+   * Called after every chunk (and once at the end). Must not throw; a rejection of an async one
+   * fails the copy at the next chunk (the partial file is removed).
+   */
   onProgress?: (progress: CompactProgress) => void;
   /** File system of the destination (default node:fs; compactFile also reads the source). */
   fs?: FileSystem;
@@ -331,6 +334,8 @@ class ChunkCopy {
   private read = 0;
   private skipped = 0;
   private estimated = 0;
+  /** The first rejection of an async onProgress: it fails the copy at the next chunk. */
+  private progressFailure: { err: unknown } | null = null;
 
   constructor(
     private readonly store: Store,
@@ -350,6 +355,7 @@ class ChunkCopy {
       });
       if (done) break;
       await (this.options.pace?.() ?? new Promise(setImmediate));
+      if (this.progressFailure !== null) throw this.progressFailure.err;
     }
     this.estimated = this.read;
     this.report();
@@ -372,10 +378,16 @@ class ChunkCopy {
   }
 
   private report(): void {
-    this.options.onProgress?.({
+    const reported: unknown = this.options.onProgress?.({
       entriesRead: this.read, entriesCopied: this.builder.entries,
       entriesEstimated: Math.max(this.estimated, this.read),
       bytesWritten: this.builder.bytesWritten,
     });
+    // An async callback's rejection, unhandled, would crash the process: it fails the copy.
+    if (typeof (reported as { then?: unknown } | null | undefined)?.then === 'function') {
+      (reported as PromiseLike<unknown>).then(undefined, (err: unknown) => {
+        this.progressFailure ??= { err };
+      });
+    }
   }
 }

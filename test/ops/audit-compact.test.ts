@@ -48,3 +48,32 @@ describe('compaction over the leftovers of an earlier database', () => {
     }
   });
 });
+
+describe('compaction progress callback', () => {
+  it('a rejecting async onProgress fails the copy instead of crashing the process', async () => {
+    const root = tempDir('compact-progress');
+    const src = path.join(root, 'src.db');
+    const db = await open(src, { mvcc: true });
+    const unhandled: unknown[] = [];
+    const on = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', on);
+    try {
+      await db.putCells(Array.from({ length: 50 }, (_, i) =>
+        ({ coord: coord(i, 0), rawContent: `${i}` })));
+      const onProgress = (async () => {
+        throw new Error('progress sink down');
+      }) as unknown as () => void;
+      const dest = path.join(root, 'dest.db');
+      await expect(db.compact(dest, { chunkEntries: 10, onProgress }))
+        .rejects.toThrow('progress sink down');
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(fs.readdirSync(root).filter((n) => n.startsWith('dest'))).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', on);
+      await db.close();
+    }
+  });
+});
