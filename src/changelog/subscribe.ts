@@ -54,6 +54,9 @@ export async function* subscribeChangelog(log: Changelog, fromSeq: bigint,
   if (!Number.isSafeInteger(bound) || bound < 1) {
     throw hexxlaError('InvalidArgument', 'bufferFrames must be a positive integer');
   }
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
+    throw hexxlaError('InvalidArgument', 'signal must be an AbortSignal');
+  }
   const queue: ChangelogFrame[] = [];
   let wake: (() => void) | null = null;
   let overflow = false;

@@ -55,6 +55,16 @@ describe('changelog reads: limits and filters', () => {
   });
 });
 
+describe('changelog subscription options', () => {
+  it('refuses a signal that is not an AbortSignal', async () => {
+    const db = await fiveCommits();
+    for (const signal of [{}, 'abort']) {
+      const sub = db.subscribeChangelog(0n, { signal } as never);
+      await expect(sub.next()).rejects.toMatchObject({ code: 'InvalidArgument' });
+    }
+  });
+});
+
 describe('changelog subscriptions at close', () => {
   it('a subscription in its replay ends when the database closes', async () => {
     const db = await fiveCommits();
