@@ -48,6 +48,11 @@ export const errorCodes = [
   'SubscriberLagging',
   /** The database is open in another process or handle (its `<primary>-lock` is held). */
   'DatabaseLocked',
+  /**
+   * A read at a seq below the prune floor that nothing protects: pruning may have removed
+   * versions it would see (context seq, floor). Read at a seq >= the floor instead.
+   */
+  'ReadSeqPruned',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

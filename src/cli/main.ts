@@ -16,6 +16,8 @@ const usage = `Usage: hexxladb <command> [options]
 
 Commands:
   serve                     run the gRPC server (hexxladb serve --help for options)
+  backup --to DIR --server HOST:PORT [--token-file FILE] [--tls | --tls-ca-file FILE]
+                            hot backup of a running server into DIR (admin token)
   backup --to DIR PATH      back up a closed database into DIR
   restore --from DIR --to PATH [--force]
                             restore a backup (refuses incomplete or mismatched sets)

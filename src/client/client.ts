@@ -91,6 +91,25 @@ export interface ServerStatus {
   readonly cacheMisses: number;
   readonly serverVersion: string;
   readonly uptimeMs: number;
+  /** Per method called since the server started: counts by status code, latency histogram. */
+  readonly rpcMethods: readonly RpcMethodStatus[];
+  /** Calls running on the server now, the status call included. */
+  readonly rpcInFlight: number;
+  /** Upper bounds (ms) of the buckets of every `latencyBuckets`; a last unbounded one follows. */
+  readonly rpcLatencyBoundsMs: readonly number[];
+}
+
+/** One method's calls since the server started (ServerStatus.rpcMethods). */
+export interface RpcMethodStatus {
+  /** `package.Service/Method`, e.g. `hexxladb.v1.CellService/GetCell`. */
+  readonly method: string;
+  readonly calls: number;
+  /** Calls per gRPC status name ('OK', 'NOT_FOUND', …). */
+  readonly codes: Readonly<Record<string, number>>;
+  readonly latencyMicrosSum: number;
+  readonly latencyMicrosMax: number;
+  /** Cumulative: entry i counts calls ≤ rpcLatencyBoundsMs[i]; the last one equals calls. */
+  readonly latencyBuckets: readonly number[];
 }
 
 /** HealthCheck: the structural check's report (the library's CheckReport, flattened). */
@@ -104,6 +123,28 @@ export interface HealthCheckResult {
   readonly treeDepth: number;
   readonly entries: number;
   readonly freePages: number;
+  /** The record checks of SPEC §11 (absent with `structureOnly`). */
+  readonly records?: {
+    readonly cells: number;
+    readonly seams: number;
+    readonly resolvedSeams: number;
+    readonly unresolvedSeams: number;
+    /** Seams naming a cell that is gone (warnings). */
+    readonly orphanedSeams: number;
+    /** Index entries whose cell is missing or lacks the value (errors). */
+    readonly indexEntriesWithoutRecord: number;
+    /** Index entries a cell should have but lacks (errors). */
+    readonly recordsWithoutIndexEntry: number;
+  };
+}
+
+/** Options of backupTo. */
+export interface BackupToOptions extends CallOptions {
+  /**
+   * Called after each streamed item: bytes written so far and the total the manifest (the
+   * first item) announces, its own bytes included.
+   */
+  readonly onProgress?: (p: { bytes: number; totalBytes: number }) => void;
 }
 
 /** What a streamed backup wrote. */
@@ -275,6 +316,12 @@ export class HexxlaClient extends AdminClient {
       cacheHits: num(r.cacheHits), cacheMisses: num(r.cacheMisses),
       serverVersion: r.serverVersion,
       uptimeMs: up === undefined ? 0 : num(up.seconds) * 1000 + Math.floor(up.nanos / 1e6),
+      rpcMethods: r.rpcMethods.map((m) => ({ method: m.method, calls: num(m.calls),
+        codes: Object.fromEntries(m.codes.map((c) => [c.code, num(c.count)])),
+        latencyMicrosSum: num(m.latencyMicrosSum), latencyMicrosMax: num(m.latencyMicrosMax),
+        latencyBuckets: m.latencyBuckets.map(num) })),
+      rpcInFlight: r.rpcInFlight,
+      rpcLatencyBoundsMs: r.rpcLatencyBoundsMs,
     };
   }
 
@@ -284,14 +331,24 @@ export class HexxlaClient extends AdminClient {
     this.served(res.header, options);
   }
 
-  /** The structural check (Database.check); corruption is reported, not thrown. */
-  async healthCheck(opts: { errorsMax?: number; verifyValues?: boolean } = {},
-    options: CallOptions = {}): Promise<HealthCheckResult> {
+  /**
+   * The health check (Database.healthCheck: the structural check plus the record checks), or
+   * with `structureOnly` the structural check alone (Database.check). Findings are reported,
+   * not thrown.
+   */
+  async healthCheck(opts: { errorsMax?: number; verifyValues?: boolean;
+    structureOnly?: boolean } = {}, options: CallOptions = {}): Promise<HealthCheckResult> {
     const r = await this.transport.unary(admin.healthCheck, { errorsMax: opts.errorsMax ?? 0,
-      verifyValues: opts.verifyValues ?? false }, options, true);
+      verifyValues: opts.verifyValues ?? false, structureOnly: opts.structureOnly ?? false },
+    options, true);
     return { ok: r.ok, commitSeq: r.header?.commitSeq ?? 0n, errorCount: num(r.errorCount),
       errors: r.errors, warnings: r.warnings, pages: num(r.pages), treeDepth: r.treeDepth,
-      entries: num(r.entries), freePages: num(r.freePages) };
+      entries: num(r.entries), freePages: num(r.freePages),
+      ...(r.recordsChecked ? { records: { cells: num(r.cells), seams: num(r.seams),
+        resolvedSeams: num(r.resolvedSeams), unresolvedSeams: num(r.unresolvedSeams),
+        orphanedSeams: num(r.orphanedSeams),
+        indexEntriesWithoutRecord: num(r.indexEntriesWithoutRecord),
+        recordsWithoutIndexEntry: num(r.recordsWithoutIndexEntry) } } : {}) };
   }
 
   /**
@@ -300,7 +357,7 @@ export class HexxlaClient extends AdminClient {
    * fsynced. The result restores with `hexxladb restore` and verifies with verifyBackup.
    * Admin role. While it streams, the server keeps serving writes.
    */
-  async backupTo(dir: string, options: CallOptions = {}): Promise<BackupResult> {
+  async backupTo(dir: string, options: BackupToOptions = {}): Promise<BackupResult> {
     nodeFs.mkdirSync(dir, { recursive: true });
     if (nodeFs.readdirSync(dir).length > 0) {
       throw hexxlaError('PreconditionFailed', 'the backup directory is not empty', { dir });
@@ -308,11 +365,14 @@ export class HexxlaClient extends AdminClient {
     const files = new Map<string, number>();
     let commitSeq = 0n;
     let bytes = 0;
+    let totalBytes = 0;
     try {
       for await (const m of this.transport.stream(admin.backup, {}, options,
         { idempotent: true })) {
         commitSeq = m.header?.commitSeq ?? commitSeq;
         bytes += writeBackupItem(dir, m.item, files);
+        if (m.item.case === 'manifestJson') totalBytes = manifestBytes(m.item.value);
+        options.onProgress?.({ bytes, totalBytes });
       }
       for (const fd of files.values()) nodeFs.fsyncSync(fd);
     } finally {
@@ -346,6 +406,18 @@ function syncDir(dir: string): void {
 const backupNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 /** Writes one backup message; returns the bytes written. `files` maps names to open fds. */
+/** The bytes a backup will stream: the manifest's file sizes plus the manifest itself. */
+function manifestBytes(json: string): number {
+  try {
+    const files = (JSON.parse(json) as { files?: Array<{ bytes?: unknown }> }).files ?? [];
+    let total = Buffer.byteLength(json);
+    for (const f of files) if (typeof f.bytes === 'number') total += f.bytes;
+    return total;
+  } catch {
+    return 0; // progress only: the backup itself does not depend on it
+  }
+}
+
 function writeBackupItem(dir: string, item: { case: 'manifestJson'; value: string } |
   { case: 'chunk'; value: { fileName: string; offset: bigint; data: Uint8Array } } |
   { case: undefined; value?: undefined }, files: Map<string, number>): number {

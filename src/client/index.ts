@@ -5,8 +5,9 @@
  * describes usage, the type mapping and the retry and subscription semantics.
  */
 export {
-  HexxlaClient, type BackupResult, type ChangelogPage, type ClientOptions, type HealthCheckResult,
-  type PruneProfileName, type ServerStatus, type VerifyBackupResult,
+  HexxlaClient, type BackupResult, type BackupToOptions, type ChangelogPage, type ClientOptions,
+  type HealthCheckResult, type PruneProfileName, type RpcMethodStatus, type ServerStatus,
+  type VerifyBackupResult,
 } from './client.js';
 export type {
   BackupLease, BackupLeaseFile, BackupLeaseOptions, CompactProgress, CompactResult,

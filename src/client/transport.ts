@@ -75,9 +75,23 @@ function credentialsOf(tls: ConnectOptions['tls']): grpc.ChannelCredentials {
     bytesOf(tls.certChain));
 }
 
+/**
+ * Longest deadline a call may carry: 2^31 − 1 ms (~24.8 days) rounded down to whole seconds.
+ * grpc-js servers parse the grpc-timeout header into a 32-bit integer of ms, so a longer one
+ * overflows and the call fails at once with DEADLINE_EXCEEDED; refusing it here says why. Whole
+ * seconds because a timeout of over 10^8 ms travels in seconds, rounded up. Long-lived
+ * subscriptions need no deadline.
+ */
+export const deadlineMsMax = 2_147_483_000;
+
 function checkDeadline(ms: number | undefined, field: string): void {
   if (ms !== undefined && !(Number.isFinite(ms) && ms > 0)) {
     throw hexxlaError('InvalidArgument', `${field} must be a positive number of ms`, { field });
+  }
+  if (ms !== undefined && ms > deadlineMsMax) {
+    throw hexxlaError('InvalidArgument', `${field} must be at most ${deadlineMsMax} ms (~24.8 ` +
+      'days; gRPC servers cannot honour longer ones): pass none for a call that may run longer',
+    { field, limit: deadlineMsMax });
   }
 }
 

@@ -24,6 +24,7 @@ import {
   VersionPruner, checkPruneArgs, checkRetention, resolvePruneProfile, suggestedPruneBeforeSeq,
   type PruneProfile, type PruneProfileName,
 } from '../mvcc/prune.js';
+import { checkReadSeq, raisePruneFloor, readPruneFloor } from '../mvcc/prune-floor.js';
 import { backupTo, type BackupOptions, type BackupResult } from '../ops/backup.js';
 import { swapCompacted } from '../ops/swap.js';
 import { rotateOnline, type RotateOnlineOptions } from '../ops/rotate-online.js';
@@ -114,7 +115,17 @@ export class Database {
   private readonly pruner = new VersionPruner({
     update: (fn) => this.store.update(fn),
     protectedSeqs: (w) => this.protectedSeqsIn(w),
+    raiseFloor: (w, seq) => {
+      // Capped at the data head: prune and tag commits add no version, so a pass before any
+      // later seq removes exactly what one before the data head does. Raised here, before the
+      // commit is durable, so a pin or read racing the commit is refused.
+      const dataHead = seqAtTime(w, Number.MAX_SAFE_INTEGER);
+      const floor = raisePruneFloor(w, seq < dataHead ? seq : dataHead);
+      if (floor > this.floor) this.floor = floor;
+    },
   });
+  /** The prune floor (src/mvcc/prune-floor.ts): loaded at open, raised by prune steps. */
+  private floor = 0n;
   /** The live swap or rotation running now (replaceStore), so that a second one queues. */
   private replacing: Promise<unknown> | null = null;
 
@@ -129,6 +140,7 @@ export class Database {
     if (this.mvcc) {
       const t = store.view((tx) => lastCommitTimeMs(tx));
       if (t !== undefined && t > this.lastTimeMs) this.lastTimeMs = t;
+      this.floor = store.view((tx) => readPruneFloor(tx));
     }
   }
 
@@ -203,7 +215,10 @@ export class Database {
     return this.store.view((tx) => fn(this.readTx(tx, this.store.commitSeq)));
   }
 
-  /** Runs `fn` on the state as of commit `seq`. Throws MvccDisabled, ReadSeqFuture. */
+  /**
+   * Runs `fn` on the state as of commit `seq`. Throws MvccDisabled, ReadSeqFuture, ReadSeqPruned
+   * (an unprotected seq below the prune floor, see pruneFloor).
+   */
   viewAt<T>(seq: bigint, fn: (tx: ReadTx) => T): T {
     this.requireMvcc('viewAt');
     if (typeof seq !== 'bigint' || seq < 0n) {
@@ -215,17 +230,25 @@ export class Database {
         throw hexxlaError('ReadSeqFuture', `seq ${seq} is after the head ${head}`,
           { seq, head });
       }
+      this.checkNotPruned(tx, seq);
       return fn(this.readTx(tx, seq));
     });
   }
 
-  /** Runs `fn` on the newest commit at or before `timeMs` (empty before the first commit). */
+  /**
+   * Runs `fn` on the newest commit at or before `timeMs` (empty before the first commit). Throws
+   * ReadSeqPruned when that seq is unprotected and below the prune floor.
+   */
   viewAtTime<T>(timeMs: number, fn: (tx: ReadTx) => T): T {
     this.requireMvcc('viewAtTime');
     if (!Number.isSafeInteger(timeMs)) {
       throw hexxlaError('InvalidArgument', 'timeMs must be an integer');
     }
-    return this.store.view((tx) => fn(this.readTx(tx, seqAtTime(tx, timeMs))));
+    return this.store.view((tx) => {
+      const seq = seqAtTime(tx, timeMs);
+      this.checkNotPruned(tx, seq);
+      return fn(this.readTx(tx, seq));
+    });
   }
 
   /** Seq of the newest commit at or before `timeMs` (0n before the first commit). */
@@ -257,14 +280,26 @@ export class Database {
     return new Snapshot(this, at, () => this.pins.delete(id));
   }
 
+  /**
+   * The prune floor: the largest (clamped) beforeSeq of any prune pass that removed a row, 0n
+   * before the first. Reads at unprotected seqs below it throw ReadSeqPruned (docs/mvcc.md).
+   */
+  pruneFloor(): bigint {
+    return this.floor;
+  }
+
   /** Seqs that pruning must keep readable: pinned snapshots and snapshot tags. */
   protectedSeqs(): bigint[] {
     const tags = this.mvcc ? this.store.view((tx) => listSnapshotTags(tx).map((t) => t.seq)) : [];
     return [...this.pins.values(), ...tags];
   }
 
-  /** Pins `seq` for an engine task (compaction, backup); returns the unpin function. */
+  /**
+   * Pins `seq` for an engine task (compaction, backup); returns the unpin function. Throws
+   * ReadSeqPruned for an unprotected seq below the prune floor (its history may be gone).
+   */
   pinSeq(seq: bigint): () => void {
+    if (seq < this.floor) this.store.view((tx) => this.checkNotPruned(tx, seq));
     const id = ++this.pinCounter;
     this.pins.set(id, seq);
     return () => this.pins.delete(id);
@@ -312,7 +347,7 @@ export class Database {
     }));
   }
 
-  /** Cells added, modified and removed between seqs `a` and `b` (a ≤ b). */
+  /** Cells added, modified and removed between seqs `a` and `b` (a ≤ b). ReadSeqPruned. */
   snapshotDiff(a: bigint, b: bigint): SnapshotDiff {
     this.requireMvcc('snapshotDiff');
     return this.store.view((tx) => {
@@ -324,6 +359,7 @@ export class Database {
         if (seq > head) {
           throw hexxlaError('ReadSeqFuture', `seq ${seq} is after the head ${head}`, { seq, head });
         }
+        this.checkNotPruned(tx, seq);
       }
       return snapshotDiff(tx, a, b);
     });
@@ -362,13 +398,13 @@ export class Database {
    * most `maxDelete` (1 … 100,000) record versions with seq < `beforeSeq` that are shadowed
    * by a newer version ≤ beforeSeq and that no open snapshot, snapshot tag or engine pin can
    * see, and tombstones (seq ≤ beforeSeq) with nothing older left. Reads at every seq ≥
-   * beforeSeq and at every protected seq are unchanged; reads below beforeSeq at unprotected
-   * seqs may see pruned history afterwards. A `beforeSeq` after the head is clamped to the head
-   * (the newest durable commit): nothing after it may be pruned. Resolves with the rows
-   * removed; passes resume where the previous one stopped; 0 means a full scan found nothing, so
-   * call again until 0. A pass that removes rows commits (and takes a commit seq) without
-   * changing any record or adding a timeline entry. Throws MvccDisabled (v1), InvalidArgument,
-   * DatabaseClosed.
+   * beforeSeq and at every protected seq are unchanged; once a pass removes a row, reads below
+   * beforeSeq at unprotected seqs throw ReadSeqPruned (see pruneFloor). A `beforeSeq` after the
+   * head is clamped to the head (the newest durable commit): nothing after it may be pruned.
+   * Resolves with the rows removed; passes resume where the previous one stopped; 0 means a
+   * full scan found nothing, so call again until 0. A pass that removes rows commits (and takes
+   * a commit seq) without changing any record or adding a timeline entry, and raises the prune
+   * floor in that commit. Throws MvccDisabled (v1), InvalidArgument, DatabaseClosed.
    */
   pruneCellVersions(beforeSeq: bigint, maxDelete: number): Promise<number> {
     this.requireMvcc('pruneCellVersions');
@@ -493,10 +529,11 @@ export class Database {
    * (counts, orphaned seams, index consistency). Findings are in the report, never thrown; one
    * synchronous scan of the whole database (see src/model/health.ts).
    */
-  healthCheck(options: HealthOptions = {}): HealthReport {
+  healthCheck(options: HealthOptions & { verifyValues?: boolean } = {}): HealthReport {
     checkOptionsObject(options, 'health check options');
-    const structure = (): CheckReport =>
-      this.check(options.errorsMax === undefined ? {} : { errorsMax: options.errorsMax });
+    const structure = (): CheckReport => this.check({
+      ...(options.errorsMax === undefined ? {} : { errorsMax: options.errorsMax }),
+      ...(options.verifyValues === undefined ? {} : { verifyValues: options.verifyValues }) });
     return this.store.view((tx) =>
       healthCheck(new RecordReader(tx, this.mvcc, this.store.commitSeq), structure, options));
   }
@@ -691,6 +728,17 @@ export class Database {
   /** protectedSeqs() as the writing transaction sees them (tags not yet durable included). */
   private protectedSeqsIn(tx: StoreWriteTx): bigint[] {
     return [...this.pins.values(), ...listSnapshotTags(tx).map((t) => t.seq)];
+  }
+
+  /**
+   * ReadSeqPruned unless a read at `seq` is exact: seq ≥ the floor (capped at the head: a
+   * compacted copy may hold a floor above its head S, and reads at S, pinned during the copy,
+   * are exact), or seq is pinned or tagged.
+   */
+  private checkNotPruned(tx: StoreReadTx, seq: bigint): void {
+    const head = this.store.commitSeq;
+    checkReadSeq(seq, this.floor < head ? this.floor : head, (s) =>
+      [...this.pins.values()].includes(s) || listSnapshotTags(tx).some((t) => t.seq === s));
   }
 
   private requireMvcc(call: string): void {

@@ -28,8 +28,10 @@
  * plus one), and removes it when the chain ends.
  *
  * A later pass sees the chain a previous pass left; deciding on that chain is again safe, since
- * the reads it protects are the same. A version already removed cannot come back, so a snapshot
- * pinned later at a seq below an earlier prune point reads the pruned state (documented).
+ * the reads it protects are the same. A version already removed cannot come back, so a read
+ * later at an unprotected seq below an earlier prune point would see a partly pruned state: the
+ * host's prune floor (src/mvcc/prune-floor.ts, raised by `raiseFloor` in the transaction of every
+ * step that removes rows) refuses such reads with ReadSeqPruned.
  *
  * Passes. `VersionPruner.prune(beforeSeq, maxDelete)` removes at most `maxDelete` rows, in
  * synchronous steps of at most `pruneStepRowsMax` scanned rows; each step that removes rows is
@@ -181,6 +183,12 @@ export interface PruneHost {
   update<T>(fn: (w: StoreWriteTx) => T): Promise<T>;
   /** Seqs whose reads must not change, read inside the writing transaction. */
   protectedSeqs(w: StoreWriteTx): readonly bigint[];
+  /**
+   * Called in the transaction of every step that removes rows, with the pass's beforeSeq: the
+   * host raises its prune floor there (src/mvcc/prune-floor.ts), so the floor is durable in the
+   * same commit as the deletions.
+   */
+  raiseFloor?(w: StoreWriteTx, beforeSeq: bigint): void;
 }
 
 /** Lets the event loop run (I/O callbacks included) between synchronous steps. */
@@ -228,8 +236,12 @@ export class VersionPruner {
       let chain: Chain | null = null;
       while (start !== undefined) {
         const input = { beforeSeq, start, end: phase.end, chain, deletesMax: maxDelete - removed };
-        const step: StepResult = await this.host.update((w) => pruneStep(w,
-          { ...input, protectedSeqs: new ProtectedSeqs(this.host.protectedSeqs(w)) }));
+        const step: StepResult = await this.host.update((w) => {
+          const done = pruneStep(w,
+            { ...input, protectedSeqs: new ProtectedSeqs(this.host.protectedSeqs(w)) });
+          if (done.removed > 0) this.host.raiseFloor?.(w, beforeSeq);
+          return done;
+        });
         removed += step.removed;
         ({ next: start, chain } = step);
         if (start !== undefined && removed >= maxDelete) {

@@ -72,6 +72,13 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   /** Serve grpc.reflection (default true). */
   readonly reflection: boolean;
+  /**
+   * host:port of a Prometheus text endpoint (`GET /metrics`: engine counters, RPC counts by
+   * method and code, latency histograms; SPEC §12.4); absent = none. No authentication: bind
+   * it to loopback or a private network. Flag --metrics-listen, env HEXXLADB_METRICS_LISTEN,
+   * file key "metricsListen".
+   */
+  readonly metricsListen?: string;
 }
 
 export const defaultConfig: ServerConfig = {
@@ -146,6 +153,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
   if (backupDir !== undefined) layer.backupDir = backupDir;
   const listen = get('LISTEN');
   if (listen !== undefined) layer.listen = listen;
+  const metricsListen = get('METRICS_LISTEN');
+  if (metricsListen !== undefined) layer.metricsListen = metricsListen;
   const mvcc = get('MVCC');
   if (mvcc !== undefined) layer.mvcc = boolOf('HEXXLADB_MVCC', mvcc);
   const changelog = get('CHANGELOG');
@@ -202,7 +211,7 @@ export function configFromFile(file: string): ConfigLayer {
   }
   const { tokensFile, ...rest } = parsed as ConfigLayer & { tokensFile?: unknown };
   const known = new Set([...Object.keys(defaultConfig), 'tls', 'encryptionKeyFile',
-    'passphraseFile']);
+    'passphraseFile', 'metricsListen']);
   for (const key of Object.keys(rest)) if (!known.has(key)) invalid(key, 'unknown setting');
   const layer: ConfigLayer = { ...rest };
   if (typeof tokensFile === 'string') layer.tokens = readTokensFile(tokensFile);
@@ -218,14 +227,8 @@ export function resolveConfig(...layers: ConfigLayer[]): ServerConfig {
   if (typeof merged.backupDir !== 'string' || merged.backupDir === '') {
     invalid('backupDir', 'must be a non-empty path');
   }
-  if (typeof merged.listen !== 'string' || !/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(merged.listen)) {
-    invalid('listen', 'must be host:port');
-  }
-  // Five digits pass the pattern up to 99999; grpc-js would throw a bare RangeError at bind,
-  // after the database was already opened (and created).
-  if (Number(merged.listen.slice(merged.listen.lastIndexOf(':') + 1)) > portMax) {
-    invalid('listen', `port must be at most ${portMax}`);
-  }
+  checkListen('listen', merged.listen);
+  if (merged.metricsListen !== undefined) checkListen('metricsListen', merged.metricsListen);
   if (!(logLevels as readonly string[]).includes(merged.logLevel)) {
     invalid('logLevel', `must be one of ${logLevels.join(', ')}`);
   }
@@ -252,6 +255,18 @@ export function resolveConfig(...layers: ConfigLayer[]): ServerConfig {
     maxConcurrentStreams: intIn('maxConcurrentStreams', merged.maxConcurrentStreams, 1, 10_000),
     shutdownGraceMs: intIn('shutdownGraceMs', merged.shutdownGraceMs, 0, 3_600_000),
   };
+}
+
+/** A host:port setting; InvalidArgument naming it otherwise. */
+function checkListen(setting: string, value: unknown): void {
+  if (typeof value !== 'string' || !/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(value)) {
+    invalid(setting, 'must be host:port');
+  }
+  // Five digits pass the pattern up to 99999; grpc-js would throw a bare RangeError at bind,
+  // after the database was already opened (and created).
+  if (Number(value.slice(value.lastIndexOf(':') + 1)) > portMax) {
+    invalid(setting, `port must be at most ${portMax}`);
+  }
 }
 
 function nonEmpty(value: unknown): value is string {

@@ -53,6 +53,8 @@ export function grpcCodeOf(code: ErrorCode): grpc.status {
     case 'DatabasePoisoned':
       return grpc.status.FAILED_PRECONDITION;
     case 'ReadSeqFuture':
+    // A seq below the prune floor: like a future seq, outside the readable range.
+    case 'ReadSeqPruned':
       return grpc.status.OUT_OF_RANGE;
     case 'DiskFull':
     case 'SubscriberLagging':

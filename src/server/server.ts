@@ -10,6 +10,7 @@
  * waits for in-flight commits and checkpoints the WAL) when the server opened it.
  */
 import fs from 'node:fs';
+import type http from 'node:http';
 import path from 'node:path';
 import type { DescMethod } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
@@ -34,7 +35,7 @@ import {
 import { toServiceError } from './error-map.js';
 import { adaptService, type CallContext, type CallHooks } from './grpc-adapter.js';
 import { adminHandlers, packageVersion } from './handlers/admin-service.js';
-import { adminOpsHandlers } from './handlers/admin-ops.js';
+import { adminOpsHandlers, removeStaleSwapCopies } from './handlers/admin-ops.js';
 import {
   batchPutHandlers, cellHandlers, cellListHandlers, edgeHandlers, facetHandlers,
 } from './handlers/cell-records.js';
@@ -44,6 +45,7 @@ import { mvccHandlers } from './handlers/mvcc-service.js';
 import { ringHandlers, seamHandlers, seamListHandlers } from './handlers/seams.js';
 import { writeBatchHandlers } from './handlers/write-batch.js';
 import { createLogger, type Logger } from './logging.js';
+import { prometheusText, RpcMetrics, startMetricsServer } from './metrics.js';
 import { newRequestId, requestIdKey, requestIdPattern } from './metadata.js';
 import { addReflection, Health } from './reflection.js';
 
@@ -78,6 +80,9 @@ function requestIdOf(metadata: grpc.Metadata): string {
 export class HexxlaServer implements CallHooks {
   private readonly grpcServer: grpc.Server;
   private readonly inflight = new Set<AbortController>();
+  /** Per-method call counts and latencies (GetStatus, the Prometheus endpoint). */
+  private readonly metrics = new RpcMetrics();
+  private metricsServer: http.Server | null = null;
   /**
    * Calls that never end on their own (changelog subscriptions): a shutdown ends them at once,
    * with UNAVAILABLE, so it need not wait out its grace period and clients reconnect.
@@ -132,13 +137,19 @@ export class HexxlaServer implements CallHooks {
       fs.mkdirSync(path.dirname(path.resolve(config.databasePath)), { recursive: true });
       db = await open(config.databasePath, { mvcc: config.mvcc, changelog: config.changelog,
         ...readCredentials(config) });
+      for (const removed of removeStaleSwapCopies(config.databasePath)) {
+        logger.warn({ removed: path.basename(removed) }, 'removed the copy of a swap cut short');
+      }
     }
+    let server: HexxlaServer | undefined;
     try {
-      const server = new HexxlaServer(config, db, options.db === undefined, logger, prepared);
+      server = new HexxlaServer(config, db, options.db === undefined, logger, prepared);
       await server.bind();
+      await server.serveMetrics();
       return server;
     } catch (err) {
-      // A bad address: close what this call opened, then report.
+      // A bad address: stop what this call started, close what it opened, then report.
+      server?.grpcServer.forceShutdown();
       if (options.db === undefined) await db.close();
       throw err;
     }
@@ -154,11 +165,30 @@ export class HexxlaServer implements CallHooks {
     return this.boundPort;
   }
 
+  /** The port of the Prometheus endpoint (config metricsListen), or null without one. */
+  get metricsPort(): number | null {
+    const address = this.metricsServer?.address();
+    return address !== undefined && address !== null && typeof address === 'object'
+      ? address.port : null;
+  }
+
+  /** Starts the Prometheus text endpoint when config.metricsListen is set. */
+  private async serveMetrics(): Promise<void> {
+    const listen = this.config.metricsListen;
+    if (listen === undefined) return;
+    this.metricsServer = await startMetricsServer(listen, () => prometheusText(this.db.stats(),
+      this.metrics.snapshot(), this.inflight.size), this.logger);
+    if (!isLoopback(listen)) {
+      this.logger.warn({ metricsListen: listen }, 'metrics served beyond loopback (no auth)');
+    }
+  }
+
   private registerServices(): void {
     // A quarter of the send bound per read page or backup chunk: the size estimate is rough.
     const pageBytes = Math.floor(this.config.maxSendMessageBytes / 4);
     const deps: HandlerDeps = { db: this.db, startedAtMs: Date.now(), version: packageVersion(),
-      backupDir: path.resolve(this.config.backupDir), pageBytes };
+      backupDir: path.resolve(this.config.backupDir), pageBytes, rpcMetrics: this.metrics,
+      rpcInFlight: () => this.inflight.size };
     const cell = adaptService(CellService, {
       ...cellHandlers(deps), ...cellListHandlers(deps), ...batchPutHandlers(deps),
       ...facetHandlers(deps), ...edgeHandlers(deps), ...seamHandlers(deps),
@@ -227,10 +257,12 @@ export class HexxlaServer implements CallHooks {
       this.inflight.delete(controller);
       this.followers.delete(controller);
       respond(err);
+      const ms = performance.now() - started;
+      const code = grpc.status[err?.code ?? grpc.status.OK];
+      this.metrics.record(`${method.parent.typeName}/${method.name}`, code, ms);
       if (!this.logger.isLevelEnabled('info')) return;
       this.logger.info({ reqId: requestId, method: `${method.parent.name}/${method.name}`,
-        code: grpc.status[err?.code ?? grpc.status.OK], ms: Math.round(performance.now() -
-          started), role }, 'rpc');
+        code, ms: Math.round(ms), role }, 'rpc');
     };
     let role: string | undefined;
     void (async () => {
@@ -283,6 +315,11 @@ export class HexxlaServer implements CallHooks {
       this.logger.warn({ inflight: this.inflight.size }, 'grace period over: cancelling calls');
       for (const c of this.inflight) c.abort();
       this.grpcServer.forceShutdown();
+    }
+    const metrics = this.metricsServer;
+    if (metrics !== null) {
+      metrics.closeAllConnections();
+      await new Promise<void>((resolve) => metrics.close(() => resolve()));
     }
     if (this.ownsDb) await this.db.close();
     this.logger.info('hexxladb server stopped');

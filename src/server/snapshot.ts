@@ -10,6 +10,12 @@
  *
  * Without MVCC there is only the head: a token's seq cannot be honoured, so later pages read
  * the head (a listing that spans commits may then skip or repeat items, as any non-MVCC cursor).
+ *
+ * Reads at a seq go through Database.viewAt / viewAtTime, which refuse an unprotected seq below
+ * the prune floor with ReadSeqPruned (OUT_OF_RANGE): so does a later page whose token seq a
+ * prune pass has since put below the floor, instead of answering (often with an empty page)
+ * from pruned history. Listings of unversioned data (snapshot tags) pass `unversioned`: their
+ * later pages read the head, as their first did, and never fail that way.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { PageRequest, ReadAt, ResponseHeaderSchema } from '../../gen/hexxladb/v1/header_pb.js';
@@ -137,6 +143,8 @@ export function readPage<T>(db: Database, args: {
   list: (tx: ReadTx, cursor: Cursor | undefined, limit: number) => T[];
   cursorOf: (item: T, index: number, cursor: Cursor | undefined) => Cursor;
   budgetBytes?: number;
+  /** The listing reads no versioned data: later pages read the head, not the token's seq. */
+  unversioned?: boolean;
 }): Paged<T> {
   const size = pageSizeOf(args.page);
   const token = args.page?.pageToken ?? '';
@@ -148,7 +156,7 @@ export function readPage<T>(db: Database, args: {
   } else {
     const decoded = decodeToken(token, args.scope);
     cursor = decoded.cursor;
-    const at: Selector | undefined = db.mvcc
+    const at: Selector | undefined = db.mvcc && args.unversioned !== true
       ? { selector: { case: 'readSeq', value: decoded.seq } } : undefined;
     result = readAt(db, at, (tx) => run(tx, cursor));
   }

@@ -32,6 +32,7 @@ import {
   type ChangelogFrame,
 } from '../../src/client/index.js';
 import * as clientMd from '../../src/client/metadata.js';
+import { deadlineMsMax } from '../../src/client/transport.js';
 import { hexxlaError } from '../../src/errors.js';
 import {
   authorizationKey, databaseKey, methodDefinition, reasonOf, requestIdKey, toServiceError,
@@ -163,6 +164,24 @@ describe('SDK: retries, deadlines, cancellation', () => {
     while (calls < 2) await new Promise((resolve) => setImmediate(resolve));
     controller.abort();
     await expectCode(pending, 'Cancelled');
+  });
+
+  it('refuses a deadline a gRPC server cannot honour (~24.8 days), takes the longest', async () => {
+    // grpc-js servers parse grpc-timeout into 32 bits: a 30-day deadline used to end the call
+    // at once with DEADLINE_EXCEEDED; now the SDK says why before sending anything.
+    const { address } = await startServer(tmp);
+    const client = await connect(address);
+    const dayMs = 24 * 60 * 60 * 1000;
+    await expectCode(client.putCell({ coord: { q: 1, r: 2 }, rawContent: 'x' },
+      { deadlineMs: 30 * dayMs }), 'InvalidArgument');
+    expect(await client.getCell({ q: 1, r: 2 })).toBeUndefined(); // nothing was sent
+    await client.putCell({ coord: { q: 1, r: 2 }, rawContent: 'x' }, { deadlineMs: deadlineMsMax });
+    expect((await client.getCell({ q: 1, r: 2 }, { deadlineMs: deadlineMsMax }))?.rawContent)
+      .toBe('x');
+    await expectCode(client.getCell({ q: 1, r: 2 }, { deadlineMs: deadlineMsMax + 1 }),
+      'InvalidArgument');
+    await expect(connect(address, { deadlineMs: 30 * dayMs })).rejects.toMatchObject(
+      { code: 'InvalidArgument' });
   });
 });
 

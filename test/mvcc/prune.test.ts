@@ -182,6 +182,8 @@ describe('pruneCellVersions: randomized against a model', () => {
       console.log(`prune point ${asked}, data head ${dataHead}`);
       const beforeSeq = asked > dataHead ? dataHead : asked;
       const hadRemovable = removableLeft(t.db, beforeSeq, protectedSeqs) !== undefined;
+      // The floor is capped at the newest commit that changed data (a tag commit may follow it).
+      const timelineHead = t.db.seqAtTime(Number.MAX_SAFE_INTEGER);
       await pruneUntilDone(t.db, asked, rand);
 
       const kept = [...protectedSeqs];
@@ -199,7 +201,19 @@ describe('pruneCellVersions: randomized against a model', () => {
       expect(unversioned(t.db)).toEqual(others);
 
       await t.reopen();
-      expectReadsKept(t.db, history, kept);
+      // Snapshots and pins died with the handle. The prune floor (the clamped beforeSeq once a
+      // pass removed rows) survives the reopen: below it, their seqs are now refused; tags and
+      // seqs at or after it still read exactly.
+      const floor = t.db.pruneFloor();
+      const capped = beforeSeq < timelineHead ? beforeSeq : timelineHead;
+      expect(floor).toBe(hadRemovable ? capped : 0n);
+      const tagSeqs = t.db.protectedSeqs();
+      const exact = kept.filter((s) => s >= floor || tagSeqs.includes(s));
+      expectReadsKept(t.db, history, exact);
+      for (const s of kept.filter((s) => !exact.includes(s))) {
+        expect(() => readAll(t.db, s), `read at seq ${s}`).toThrow(
+          expect.objectContaining({ code: 'ReadSeqPruned' }));
+      }
       // Snapshots and pins died with the handle; tags persist. Pruning again frees what only
       // the snapshots and pins held, and still keeps the reads at tags and at ≥ beforeSeq.
       const tags = t.db.protectedSeqs();

@@ -43,6 +43,7 @@ const expected: Record<ErrorCode, grpc.status> = {
   Cancelled: grpc.status.CANCELLED,
   SubscriberLagging: grpc.status.RESOURCE_EXHAUSTED,
   DatabaseLocked: grpc.status.FAILED_PRECONDITION,
+  ReadSeqPruned: grpc.status.OUT_OF_RANGE,
 };
 
 describe('error map', () => {

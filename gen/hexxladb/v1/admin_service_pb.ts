@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hexxladb/v1/admin_service.proto.
  */
 export const file_hexxladb_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9oZXh4bGFkYi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEgtoZXh4bGFkYi52MSISChBHZXRTdGF0dXNSZXF1ZXN0Iq0DChFHZXRTdGF0dXNSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIMCgRtdmNjGAIgASgIEhcKD3BhZ2Vfc2l6ZV9ieXRlcxgDIAEoDRIXCg9tYXhfdmFsdWVfYnl0ZXMYBCABKA0SEgoKcGFnZV9jb3VudBgFIAEoBBISCgpmcmVlX3BhZ2VzGAYgASgEEhEKCXdhbF9ieXRlcxgHIAEoBBIPCgdjb21taXRzGAggASgEEhEKCXdhbF9zeW5jcxgJIAEoBBIWCg5zeW5jX2JhdGNoX21heBgKIAEoBBITCgtjaGVja3BvaW50cxgLIAEoBBISCgpjYWNoZV9oaXRzGAwgASgEEhQKDGNhY2hlX21pc3NlcxgNIAEoBBIWCg5zZXJ2ZXJfdmVyc2lvbhgOIAEoCRIpCgZ1cHRpbWUYDyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGQoRd2FsX2J5dGVzX3dyaXR0ZW4YECABKAQSFwoPd2FsX3N5bmNfbWljcm9zGBEgASgEIhMKEUNoZWNrcG9pbnRSZXF1ZXN0IkEKEkNoZWNrcG9pbnRSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlciI/ChJIZWFsdGhDaGVja1JlcXVlc3QSEgoKZXJyb3JzX21heBgBIAEoDRIVCg12ZXJpZnlfdmFsdWVzGAIgASgIIs0BChNIZWFsdGhDaGVja1Jlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyEgoKAm9rGAIgASgIEhMKC2Vycm9yX2NvdW50GAMgASgEEg4KBmVycm9ycxgEIAMoCRIQCgh3YXJuaW5ncxgFIAMoCRINCgVwYWdlcxgGIAEoBBISCgp0cmVlX2RlcHRoGAcgASgNEg8KB2VudHJpZXMYCCABKAQSEgoKZnJlZV9wYWdlcxgJIAEoBCI4Cg5Db21wYWN0UmVxdWVzdBIYChBkZXN0aW5hdGlvbl9uYW1lGAEgASgJEgwKBHN3YXAYAiABKAgi7gEKD0NvbXBhY3RSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIUCgxlbnRyaWVzX3JlYWQYAiABKAQSFgoOZW50cmllc19jb3BpZWQYAyABKAQSGQoRZW50cmllc19lc3RpbWF0ZWQYBCABKAQSFQoNYnl0ZXNfd3JpdHRlbhgFIAEoBBIMCgRkb25lGAYgASgIEg8KB3N3YXBwZWQYByABKAgSGQoRZGVzdGluYXRpb25fYnl0ZXMYCCABKAQSFAoMc291cmNlX2J5dGVzGAkgASgEIkEKF0JlZ2luQmFja3VwTGVhc2VSZXF1ZXN0EiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJeCg9CYWNrdXBGaWxlUmFuZ2USDAoEbmFtZRgBIAEoCRISCgpzaXplX2J5dGVzGAIgASgEEikKBHJvbGUYAyABKA4yGy5oZXh4bGFkYi52MS5CYWNrdXBGaWxlUm9sZSK2AQoYQmVnaW5CYWNrdXBMZWFzZVJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyEhAKCGxlYXNlX2lkGAIgASgJEisKBWZpbGVzGAMgAygLMhwuaGV4eGxhZGIudjEuQmFja3VwRmlsZVJhbmdlEi4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIikKFUVuZEJhY2t1cExlYXNlUmVxdWVzdBIQCghsZWFzZV9pZBgBIAEoCSJUChZFbmRCYWNrdXBMZWFzZVJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyEg0KBWVuZGVkGAIgASgIIlMKF1JlbmV3QmFja3VwTGVhc2VSZXF1ZXN0EhAKCGxlYXNlX2lkGAEgASgJEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJ3ChhSZW5ld0JhY2t1cExlYXNlUmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiDwoNQmFja3VwUmVxdWVzdCI+CgtCYWNrdXBDaHVuaxIRCglmaWxlX25hbWUYASABKAkSDgoGb2Zmc2V0GAIgASgEEgwKBGRhdGEYAyABKAwiiQEKDkJhY2t1cFJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyEhcKDW1hbmlmZXN0X2pzb24YAiABKAlIABIpCgVjaHVuaxgDIAEoCzIYLmhleHhsYWRiLnYxLkJhY2t1cENodW5rSABCBgoEaXRlbSItChNWZXJpZnlCYWNrdXBSZXF1ZXN0EhYKDmRpcmVjdG9yeV9uYW1lGAEgASgJInMKFFZlcmlmeUJhY2t1cFJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyEgoKAm9rGAIgASgIEhIKCmJhY2t1cF9zZXEYAyABKAQSDgoGZXJyb3JzGAQgAygJImgKF1JvdGF0ZUVuY3J5cHRpb25SZXF1ZXN0EhYKDm5ld19wYXNzcGhyYXNlGAEgASgJEhoKEm5ld19lbmNyeXB0aW9uX2tleRgCIAEoDBIZChFkaXNjYXJkX2NoYW5nZWxvZxgDIAEoCCJlChhSb3RhdGVFbmNyeXB0aW9uUmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISDQoFcGFnZXMYAiABKAQSDQoFYnl0ZXMYAyABKAQqagoOQmFja3VwRmlsZVJvbGUSIAocQkFDS1VQX0ZJTEVfUk9MRV9VTlNQRUNJRklFRBAAEhwKGEJBQ0tVUF9GSUxFX1JPTEVfUFJJTUFSWRABEhgKFEJBQ0tVUF9GSUxFX1JPTEVfV0FMEAIy2wYKDEFkbWluU2VydmljZRJKCglHZXRTdGF0dXMSHS5oZXh4bGFkYi52MS5HZXRTdGF0dXNSZXF1ZXN0Gh4uaGV4eGxhZGIudjEuR2V0U3RhdHVzUmVzcG9uc2USTQoKQ2hlY2twb2ludBIeLmhleHhsYWRiLnYxLkNoZWNrcG9pbnRSZXF1ZXN0Gh8uaGV4eGxhZGIudjEuQ2hlY2twb2ludFJlc3BvbnNlElAKC0hlYWx0aENoZWNrEh8uaGV4eGxhZGIudjEuSGVhbHRoQ2hlY2tSZXF1ZXN0GiAuaGV4eGxhZGIudjEuSGVhbHRoQ2hlY2tSZXNwb25zZRJGCgdDb21wYWN0EhsuaGV4eGxhZGIudjEuQ29tcGFjdFJlcXVlc3QaHC5oZXh4bGFkYi52MS5Db21wYWN0UmVzcG9uc2UwARJfChBCZWdpbkJhY2t1cExlYXNlEiQuaGV4eGxhZGIudjEuQmVnaW5CYWNrdXBMZWFzZVJlcXVlc3QaJS5oZXh4bGFkYi52MS5CZWdpbkJhY2t1cExlYXNlUmVzcG9uc2USWQoORW5kQmFja3VwTGVhc2USIi5oZXh4bGFkYi52MS5FbmRCYWNrdXBMZWFzZVJlcXVlc3QaIy5oZXh4bGFkYi52MS5FbmRCYWNrdXBMZWFzZVJlc3BvbnNlEl8KEFJlbmV3QmFja3VwTGVhc2USJC5oZXh4bGFkYi52MS5SZW5ld0JhY2t1cExlYXNlUmVxdWVzdBolLmhleHhsYWRiLnYxLlJlbmV3QmFja3VwTGVhc2VSZXNwb25zZRJDCgZCYWNrdXASGi5oZXh4bGFkYi52MS5CYWNrdXBSZXF1ZXN0GhsuaGV4eGxhZGIudjEuQmFja3VwUmVzcG9uc2UwARJTCgxWZXJpZnlCYWNrdXASIC5oZXh4bGFkYi52MS5WZXJpZnlCYWNrdXBSZXF1ZXN0GiEuaGV4eGxhZGIudjEuVmVyaWZ5QmFja3VwUmVzcG9uc2USXwoQUm90YXRlRW5jcnlwdGlvbhIkLmhleHhsYWRiLnYxLlJvdGF0ZUVuY3J5cHRpb25SZXF1ZXN0GiUuaGV4eGxhZGIudjEuUm90YXRlRW5jcnlwdGlvblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_hexxladb_v1_header]);
+  fileDesc("Ch9oZXh4bGFkYi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEgtoZXh4bGFkYi52MSISChBHZXRTdGF0dXNSZXF1ZXN0IpUEChFHZXRTdGF0dXNSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIMCgRtdmNjGAIgASgIEhcKD3BhZ2Vfc2l6ZV9ieXRlcxgDIAEoDRIXCg9tYXhfdmFsdWVfYnl0ZXMYBCABKA0SEgoKcGFnZV9jb3VudBgFIAEoBBISCgpmcmVlX3BhZ2VzGAYgASgEEhEKCXdhbF9ieXRlcxgHIAEoBBIPCgdjb21taXRzGAggASgEEhEKCXdhbF9zeW5jcxgJIAEoBBIWCg5zeW5jX2JhdGNoX21heBgKIAEoBBITCgtjaGVja3BvaW50cxgLIAEoBBISCgpjYWNoZV9oaXRzGAwgASgEEhQKDGNhY2hlX21pc3NlcxgNIAEoBBIWCg5zZXJ2ZXJfdmVyc2lvbhgOIAEoCRIpCgZ1cHRpbWUYDyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGQoRd2FsX2J5dGVzX3dyaXR0ZW4YECABKAQSFwoPd2FsX3N5bmNfbWljcm9zGBEgASgEEjAKC3JwY19tZXRob2RzGBIgAygLMhsuaGV4eGxhZGIudjEuUnBjTWV0aG9kU3RhdHMSFQoNcnBjX2luX2ZsaWdodBgTIAEoDRIdChVycGNfbGF0ZW5jeV9ib3VuZHNfbXMYFCADKAEiqgEKDlJwY01ldGhvZFN0YXRzEg4KBm1ldGhvZBgBIAEoCRINCgVjYWxscxgCIAEoBBIoCgVjb2RlcxgDIAMoCzIZLmhleHhsYWRiLnYxLlJwY0NvZGVDb3VudBIaChJsYXRlbmN5X21pY3Jvc19zdW0YBCABKAQSGgoSbGF0ZW5jeV9taWNyb3NfbWF4GAUgASgEEhcKD2xhdGVuY3lfYnVja2V0cxgGIAMoBCIrCgxScGNDb2RlQ291bnQSDAoEY29kZRgBIAEoCRINCgVjb3VudBgCIAEoBCITChFDaGVja3BvaW50UmVxdWVzdCJBChJDaGVja3BvaW50UmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXIiVwoSSGVhbHRoQ2hlY2tSZXF1ZXN0EhIKCmVycm9yc19tYXgYASABKA0SFQoNdmVyaWZ5X3ZhbHVlcxgCIAEoCBIWCg5zdHJ1Y3R1cmVfb25seRgDIAEoCCKZAwoTSGVhbHRoQ2hlY2tSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIKCgJvaxgCIAEoCBITCgtlcnJvcl9jb3VudBgDIAEoBBIOCgZlcnJvcnMYBCADKAkSEAoId2FybmluZ3MYBSADKAkSDQoFcGFnZXMYBiABKAQSEgoKdHJlZV9kZXB0aBgHIAEoDRIPCgdlbnRyaWVzGAggASgEEhIKCmZyZWVfcGFnZXMYCSABKAQSFwoPcmVjb3Jkc19jaGVja2VkGAogASgIEg0KBWNlbGxzGAsgASgEEg0KBXNlYW1zGAwgASgEEhYKDnJlc29sdmVkX3NlYW1zGA0gASgEEhgKEHVucmVzb2x2ZWRfc2VhbXMYDiABKAQSFgoOb3JwaGFuZWRfc2VhbXMYDyABKAQSJAocaW5kZXhfZW50cmllc193aXRob3V0X3JlY29yZBgQIAEoBBIjChtyZWNvcmRzX3dpdGhvdXRfaW5kZXhfZW50cnkYESABKAQiOAoOQ29tcGFjdFJlcXVlc3QSGAoQZGVzdGluYXRpb25fbmFtZRgBIAEoCRIMCgRzd2FwGAIgASgIIu4BCg9Db21wYWN0UmVzcG9uc2USKwoGaGVhZGVyGAEgASgLMhsuaGV4eGxhZGIudjEuUmVzcG9uc2VIZWFkZXISFAoMZW50cmllc19yZWFkGAIgASgEEhYKDmVudHJpZXNfY29waWVkGAMgASgEEhkKEWVudHJpZXNfZXN0aW1hdGVkGAQgASgEEhUKDWJ5dGVzX3dyaXR0ZW4YBSABKAQSDAoEZG9uZRgGIAEoCBIPCgdzd2FwcGVkGAcgASgIEhkKEWRlc3RpbmF0aW9uX2J5dGVzGAggASgEEhQKDHNvdXJjZV9ieXRlcxgJIAEoBCJBChdCZWdpbkJhY2t1cExlYXNlUmVxdWVzdBImCgN0dGwYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iXgoPQmFja3VwRmlsZVJhbmdlEgwKBG5hbWUYASABKAkSEgoKc2l6ZV9ieXRlcxgCIAEoBBIpCgRyb2xlGAMgASgOMhsuaGV4eGxhZGIudjEuQmFja3VwRmlsZVJvbGUitgEKGEJlZ2luQmFja3VwTGVhc2VSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIQCghsZWFzZV9pZBgCIAEoCRIrCgVmaWxlcxgDIAMoCzIcLmhleHhsYWRiLnYxLkJhY2t1cEZpbGVSYW5nZRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIpChVFbmRCYWNrdXBMZWFzZVJlcXVlc3QSEAoIbGVhc2VfaWQYASABKAkiVAoWRW5kQmFja3VwTGVhc2VSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchINCgVlbmRlZBgCIAEoCCJTChdSZW5ld0JhY2t1cExlYXNlUmVxdWVzdBIQCghsZWFzZV9pZBgBIAEoCRImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24idwoYUmVuZXdCYWNrdXBMZWFzZVJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIg8KDUJhY2t1cFJlcXVlc3QiPgoLQmFja3VwQ2h1bmsSEQoJZmlsZV9uYW1lGAEgASgJEg4KBm9mZnNldBgCIAEoBBIMCgRkYXRhGAMgASgMIokBCg5CYWNrdXBSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIXCg1tYW5pZmVzdF9qc29uGAIgASgJSAASKQoFY2h1bmsYAyABKAsyGC5oZXh4bGFkYi52MS5CYWNrdXBDaHVua0gAQgYKBGl0ZW0iLQoTVmVyaWZ5QmFja3VwUmVxdWVzdBIWCg5kaXJlY3RvcnlfbmFtZRgBIAEoCSJzChRWZXJpZnlCYWNrdXBSZXNwb25zZRIrCgZoZWFkZXIYASABKAsyGy5oZXh4bGFkYi52MS5SZXNwb25zZUhlYWRlchIKCgJvaxgCIAEoCBISCgpiYWNrdXBfc2VxGAMgASgEEg4KBmVycm9ycxgEIAMoCSJoChdSb3RhdGVFbmNyeXB0aW9uUmVxdWVzdBIWCg5uZXdfcGFzc3BocmFzZRgBIAEoCRIaChJuZXdfZW5jcnlwdGlvbl9rZXkYAiABKAwSGQoRZGlzY2FyZF9jaGFuZ2Vsb2cYAyABKAgiZQoYUm90YXRlRW5jcnlwdGlvblJlc3BvbnNlEisKBmhlYWRlchgBIAEoCzIbLmhleHhsYWRiLnYxLlJlc3BvbnNlSGVhZGVyEg0KBXBhZ2VzGAIgASgEEg0KBWJ5dGVzGAMgASgEKmoKDkJhY2t1cEZpbGVSb2xlEiAKHEJBQ0tVUF9GSUxFX1JPTEVfVU5TUEVDSUZJRUQQABIcChhCQUNLVVBfRklMRV9ST0xFX1BSSU1BUlkQARIYChRCQUNLVVBfRklMRV9ST0xFX1dBTBACMtsGCgxBZG1pblNlcnZpY2USSgoJR2V0U3RhdHVzEh0uaGV4eGxhZGIudjEuR2V0U3RhdHVzUmVxdWVzdBoeLmhleHhsYWRiLnYxLkdldFN0YXR1c1Jlc3BvbnNlEk0KCkNoZWNrcG9pbnQSHi5oZXh4bGFkYi52MS5DaGVja3BvaW50UmVxdWVzdBofLmhleHhsYWRiLnYxLkNoZWNrcG9pbnRSZXNwb25zZRJQCgtIZWFsdGhDaGVjaxIfLmhleHhsYWRiLnYxLkhlYWx0aENoZWNrUmVxdWVzdBogLmhleHhsYWRiLnYxLkhlYWx0aENoZWNrUmVzcG9uc2USRgoHQ29tcGFjdBIbLmhleHhsYWRiLnYxLkNvbXBhY3RSZXF1ZXN0GhwuaGV4eGxhZGIudjEuQ29tcGFjdFJlc3BvbnNlMAESXwoQQmVnaW5CYWNrdXBMZWFzZRIkLmhleHhsYWRiLnYxLkJlZ2luQmFja3VwTGVhc2VSZXF1ZXN0GiUuaGV4eGxhZGIudjEuQmVnaW5CYWNrdXBMZWFzZVJlc3BvbnNlElkKDkVuZEJhY2t1cExlYXNlEiIuaGV4eGxhZGIudjEuRW5kQmFja3VwTGVhc2VSZXF1ZXN0GiMuaGV4eGxhZGIudjEuRW5kQmFja3VwTGVhc2VSZXNwb25zZRJfChBSZW5ld0JhY2t1cExlYXNlEiQuaGV4eGxhZGIudjEuUmVuZXdCYWNrdXBMZWFzZVJlcXVlc3QaJS5oZXh4bGFkYi52MS5SZW5ld0JhY2t1cExlYXNlUmVzcG9uc2USQwoGQmFja3VwEhouaGV4eGxhZGIudjEuQmFja3VwUmVxdWVzdBobLmhleHhsYWRiLnYxLkJhY2t1cFJlc3BvbnNlMAESUwoMVmVyaWZ5QmFja3VwEiAuaGV4eGxhZGIudjEuVmVyaWZ5QmFja3VwUmVxdWVzdBohLmhleHhsYWRiLnYxLlZlcmlmeUJhY2t1cFJlc3BvbnNlEl8KEFJvdGF0ZUVuY3J5cHRpb24SJC5oZXh4bGFkYi52MS5Sb3RhdGVFbmNyeXB0aW9uUmVxdWVzdBolLmhleHhsYWRiLnYxLlJvdGF0ZUVuY3J5cHRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_hexxladb_v1_header]);
 
 /**
  * GetStatusRequest has no parameters.
@@ -164,6 +164,29 @@ export type GetStatusResponse = Message<"hexxladb.v1.GetStatusResponse"> & {
    * @generated from field: uint64 wal_sync_micros = 17;
    */
   walSyncMicros: bigint;
+
+  /**
+   * rpc_methods holds, per method called since the server started, its call counts by status
+   * code and its latency histogram (SPEC §12.4), sorted by method.
+   *
+   * @generated from field: repeated hexxladb.v1.RpcMethodStats rpc_methods = 18;
+   */
+  rpcMethods: RpcMethodStats[];
+
+  /**
+   * rpc_in_flight is the number of calls running now, this one included.
+   *
+   * @generated from field: uint32 rpc_in_flight = 19;
+   */
+  rpcInFlight: number;
+
+  /**
+   * rpc_latency_bounds_ms are the upper bounds of the latency buckets of every
+   * RpcMethodStats.latency_buckets, in milliseconds; a last, unbounded bucket follows.
+   *
+   * @generated from field: repeated double rpc_latency_bounds_ms = 20;
+   */
+  rpcLatencyBoundsMs: number[];
 };
 
 /**
@@ -172,6 +195,91 @@ export type GetStatusResponse = Message<"hexxladb.v1.GetStatusResponse"> & {
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
   messageDesc(file_hexxladb_v1_admin_service, 1);
+
+/**
+ * RpcMethodStats counts the finished calls of one method since the server started.
+ *
+ * @generated from message hexxladb.v1.RpcMethodStats
+ */
+export type RpcMethodStats = Message<"hexxladb.v1.RpcMethodStats"> & {
+  /**
+   * method is "package.Service/Method", e.g. "hexxladb.v1.CellService/GetCell".
+   *
+   * @generated from field: string method = 1;
+   */
+  method: string;
+
+  /**
+   * calls is the number of finished calls.
+   *
+   * @generated from field: uint64 calls = 2;
+   */
+  calls: bigint;
+
+  /**
+   * codes counts the calls per gRPC status code name ("OK", "NOT_FOUND", ...), sorted.
+   *
+   * @generated from field: repeated hexxladb.v1.RpcCodeCount codes = 3;
+   */
+  codes: RpcCodeCount[];
+
+  /**
+   * latency_micros_sum is the total latency of the calls, in microseconds.
+   *
+   * @generated from field: uint64 latency_micros_sum = 4;
+   */
+  latencyMicrosSum: bigint;
+
+  /**
+   * latency_micros_max is the longest call, in microseconds.
+   *
+   * @generated from field: uint64 latency_micros_max = 5;
+   */
+  latencyMicrosMax: bigint;
+
+  /**
+   * latency_buckets are cumulative: entry i counts the calls that took at most
+   * rpc_latency_bounds_ms[i]; the last entry (no bound) equals calls.
+   *
+   * @generated from field: repeated uint64 latency_buckets = 6;
+   */
+  latencyBuckets: bigint[];
+};
+
+/**
+ * Describes the message hexxladb.v1.RpcMethodStats.
+ * Use `create(RpcMethodStatsSchema)` to create a new message.
+ */
+export const RpcMethodStatsSchema: GenMessage<RpcMethodStats> = /*@__PURE__*/
+  messageDesc(file_hexxladb_v1_admin_service, 2);
+
+/**
+ * RpcCodeCount is the number of calls of a method that ended with one status code.
+ *
+ * @generated from message hexxladb.v1.RpcCodeCount
+ */
+export type RpcCodeCount = Message<"hexxladb.v1.RpcCodeCount"> & {
+  /**
+   * code is the gRPC status code name, e.g. "OK".
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * count is the number of calls.
+   *
+   * @generated from field: uint64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message hexxladb.v1.RpcCodeCount.
+ * Use `create(RpcCodeCountSchema)` to create a new message.
+ */
+export const RpcCodeCountSchema: GenMessage<RpcCodeCount> = /*@__PURE__*/
+  messageDesc(file_hexxladb_v1_admin_service, 3);
 
 /**
  * CheckpointRequest has no parameters.
@@ -186,7 +294,7 @@ export type CheckpointRequest = Message<"hexxladb.v1.CheckpointRequest"> & {
  * Use `create(CheckpointRequestSchema)` to create a new message.
  */
 export const CheckpointRequestSchema: GenMessage<CheckpointRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 2);
+  messageDesc(file_hexxladb_v1_admin_service, 4);
 
 /**
  * CheckpointResponse reports the checkpoint.
@@ -207,7 +315,7 @@ export type CheckpointResponse = Message<"hexxladb.v1.CheckpointResponse"> & {
  * Use `create(CheckpointResponseSchema)` to create a new message.
  */
 export const CheckpointResponseSchema: GenMessage<CheckpointResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 3);
+  messageDesc(file_hexxladb_v1_admin_service, 5);
 
 /**
  * HealthCheckRequest configures the check.
@@ -228,6 +336,14 @@ export type HealthCheckRequest = Message<"hexxladb.v1.HealthCheckRequest"> & {
    * @generated from field: bool verify_values = 2;
    */
   verifyValues: boolean;
+
+  /**
+   * structure_only runs only the B+ tree structural check (faster); by default the record
+   * checks of SPEC §11 run too (cells, seams, orphaned seams, index consistency both ways).
+   *
+   * @generated from field: bool structure_only = 3;
+   */
+  structureOnly: boolean;
 };
 
 /**
@@ -235,7 +351,7 @@ export type HealthCheckRequest = Message<"hexxladb.v1.HealthCheckRequest"> & {
  * Use `create(HealthCheckRequestSchema)` to create a new message.
  */
 export const HealthCheckRequestSchema: GenMessage<HealthCheckRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 4);
+  messageDesc(file_hexxladb_v1_admin_service, 6);
 
 /**
  * HealthCheckResponse is the check's report.
@@ -305,6 +421,64 @@ export type HealthCheckResponse = Message<"hexxladb.v1.HealthCheckResponse"> & {
    * @generated from field: uint64 free_pages = 9;
    */
   freePages: bigint;
+
+  /**
+   * records_checked is true when the record checks ran (not structure_only); the fields
+   * below are 0 otherwise.
+   *
+   * @generated from field: bool records_checked = 10;
+   */
+  recordsChecked: boolean;
+
+  /**
+   * cells is the number of live cells.
+   *
+   * @generated from field: uint64 cells = 11;
+   */
+  cells: bigint;
+
+  /**
+   * seams is the number of seams, resolved_seams + unresolved_seams.
+   *
+   * @generated from field: uint64 seams = 12;
+   */
+  seams: bigint;
+
+  /**
+   * resolved_seams is the number of resolved seams.
+   *
+   * @generated from field: uint64 resolved_seams = 13;
+   */
+  resolvedSeams: bigint;
+
+  /**
+   * unresolved_seams is the number of unresolved seams.
+   *
+   * @generated from field: uint64 unresolved_seams = 14;
+   */
+  unresolvedSeams: bigint;
+
+  /**
+   * orphaned_seams is the number of seams naming a cell that is gone (a warning, not an error).
+   *
+   * @generated from field: uint64 orphaned_seams = 15;
+   */
+  orphanedSeams: bigint;
+
+  /**
+   * index_entries_without_record counts index entries whose cell is missing or does not carry
+   * the indexed value (errors).
+   *
+   * @generated from field: uint64 index_entries_without_record = 16;
+   */
+  indexEntriesWithoutRecord: bigint;
+
+  /**
+   * records_without_index_entry counts index entries a cell should have but lacks (errors).
+   *
+   * @generated from field: uint64 records_without_index_entry = 17;
+   */
+  recordsWithoutIndexEntry: bigint;
 };
 
 /**
@@ -312,7 +486,7 @@ export type HealthCheckResponse = Message<"hexxladb.v1.HealthCheckResponse"> & {
  * Use `create(HealthCheckResponseSchema)` to create a new message.
  */
 export const HealthCheckResponseSchema: GenMessage<HealthCheckResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 5);
+  messageDesc(file_hexxladb_v1_admin_service, 7);
 
 /**
  * CompactRequest starts a compaction.
@@ -345,7 +519,7 @@ export type CompactRequest = Message<"hexxladb.v1.CompactRequest"> & {
  * Use `create(CompactRequestSchema)` to create a new message.
  */
 export const CompactRequestSchema: GenMessage<CompactRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 6);
+  messageDesc(file_hexxladb_v1_admin_service, 8);
 
 /**
  * CompactResponse is one progress report; the last one has done = true. Progress messages
@@ -423,7 +597,7 @@ export type CompactResponse = Message<"hexxladb.v1.CompactResponse"> & {
  * Use `create(CompactResponseSchema)` to create a new message.
  */
 export const CompactResponseSchema: GenMessage<CompactResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 7);
+  messageDesc(file_hexxladb_v1_admin_service, 9);
 
 /**
  * BeginBackupLeaseRequest asks for a lease.
@@ -444,7 +618,7 @@ export type BeginBackupLeaseRequest = Message<"hexxladb.v1.BeginBackupLeaseReque
  * Use `create(BeginBackupLeaseRequestSchema)` to create a new message.
  */
 export const BeginBackupLeaseRequestSchema: GenMessage<BeginBackupLeaseRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 8);
+  messageDesc(file_hexxladb_v1_admin_service, 10);
 
 /**
  * BackupFileRange is a byte range of one file that belongs to a consistent set.
@@ -481,7 +655,7 @@ export type BackupFileRange = Message<"hexxladb.v1.BackupFileRange"> & {
  * Use `create(BackupFileRangeSchema)` to create a new message.
  */
 export const BackupFileRangeSchema: GenMessage<BackupFileRange> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 9);
+  messageDesc(file_hexxladb_v1_admin_service, 11);
 
 /**
  * BeginBackupLeaseResponse describes what to copy.
@@ -524,7 +698,7 @@ export type BeginBackupLeaseResponse = Message<"hexxladb.v1.BeginBackupLeaseResp
  * Use `create(BeginBackupLeaseResponseSchema)` to create a new message.
  */
 export const BeginBackupLeaseResponseSchema: GenMessage<BeginBackupLeaseResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 10);
+  messageDesc(file_hexxladb_v1_admin_service, 12);
 
 /**
  * EndBackupLeaseRequest ends a lease.
@@ -545,7 +719,7 @@ export type EndBackupLeaseRequest = Message<"hexxladb.v1.EndBackupLeaseRequest">
  * Use `create(EndBackupLeaseRequestSchema)` to create a new message.
  */
 export const EndBackupLeaseRequestSchema: GenMessage<EndBackupLeaseRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 11);
+  messageDesc(file_hexxladb_v1_admin_service, 13);
 
 /**
  * EndBackupLeaseResponse confirms the end.
@@ -574,7 +748,7 @@ export type EndBackupLeaseResponse = Message<"hexxladb.v1.EndBackupLeaseResponse
  * Use `create(EndBackupLeaseResponseSchema)` to create a new message.
  */
 export const EndBackupLeaseResponseSchema: GenMessage<EndBackupLeaseResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 12);
+  messageDesc(file_hexxladb_v1_admin_service, 14);
 
 /**
  * RenewBackupLeaseRequest extends a lease.
@@ -602,7 +776,7 @@ export type RenewBackupLeaseRequest = Message<"hexxladb.v1.RenewBackupLeaseReque
  * Use `create(RenewBackupLeaseRequestSchema)` to create a new message.
  */
 export const RenewBackupLeaseRequestSchema: GenMessage<RenewBackupLeaseRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 13);
+  messageDesc(file_hexxladb_v1_admin_service, 15);
 
 /**
  * RenewBackupLeaseResponse confirms the renewal.
@@ -630,7 +804,7 @@ export type RenewBackupLeaseResponse = Message<"hexxladb.v1.RenewBackupLeaseResp
  * Use `create(RenewBackupLeaseResponseSchema)` to create a new message.
  */
 export const RenewBackupLeaseResponseSchema: GenMessage<RenewBackupLeaseResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 14);
+  messageDesc(file_hexxladb_v1_admin_service, 16);
 
 /**
  * BackupRequest starts a hot backup stream.
@@ -645,7 +819,7 @@ export type BackupRequest = Message<"hexxladb.v1.BackupRequest"> & {
  * Use `create(BackupRequestSchema)` to create a new message.
  */
 export const BackupRequestSchema: GenMessage<BackupRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 15);
+  messageDesc(file_hexxladb_v1_admin_service, 17);
 
 /**
  * BackupChunk is a piece of one file.
@@ -680,7 +854,7 @@ export type BackupChunk = Message<"hexxladb.v1.BackupChunk"> & {
  * Use `create(BackupChunkSchema)` to create a new message.
  */
 export const BackupChunkSchema: GenMessage<BackupChunk> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 16);
+  messageDesc(file_hexxladb_v1_admin_service, 18);
 
 /**
  * BackupResponse is the manifest (first message) or a chunk. Writing every chunk at its
@@ -726,7 +900,7 @@ export type BackupResponse = Message<"hexxladb.v1.BackupResponse"> & {
  * Use `create(BackupResponseSchema)` to create a new message.
  */
 export const BackupResponseSchema: GenMessage<BackupResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 17);
+  messageDesc(file_hexxladb_v1_admin_service, 19);
 
 /**
  * VerifyBackupRequest names a backup.
@@ -748,7 +922,7 @@ export type VerifyBackupRequest = Message<"hexxladb.v1.VerifyBackupRequest"> & {
  * Use `create(VerifyBackupRequestSchema)` to create a new message.
  */
 export const VerifyBackupRequestSchema: GenMessage<VerifyBackupRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 18);
+  messageDesc(file_hexxladb_v1_admin_service, 20);
 
 /**
  * VerifyBackupResponse is the verification report.
@@ -790,7 +964,7 @@ export type VerifyBackupResponse = Message<"hexxladb.v1.VerifyBackupResponse"> &
  * Use `create(VerifyBackupResponseSchema)` to create a new message.
  */
 export const VerifyBackupResponseSchema: GenMessage<VerifyBackupResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 19);
+  messageDesc(file_hexxladb_v1_admin_service, 21);
 
 /**
  * RotateEncryptionRequest carries the new credentials: exactly one of new_passphrase and
@@ -828,7 +1002,7 @@ export type RotateEncryptionRequest = Message<"hexxladb.v1.RotateEncryptionReque
  * Use `create(RotateEncryptionRequestSchema)` to create a new message.
  */
 export const RotateEncryptionRequestSchema: GenMessage<RotateEncryptionRequest> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 20);
+  messageDesc(file_hexxladb_v1_admin_service, 22);
 
 /**
  * RotateEncryptionResponse confirms the rotation.
@@ -863,7 +1037,7 @@ export type RotateEncryptionResponse = Message<"hexxladb.v1.RotateEncryptionResp
  * Use `create(RotateEncryptionResponseSchema)` to create a new message.
  */
 export const RotateEncryptionResponseSchema: GenMessage<RotateEncryptionResponse> = /*@__PURE__*/
-  messageDesc(file_hexxladb_v1_admin_service, 21);
+  messageDesc(file_hexxladb_v1_admin_service, 23);
 
 /**
  * BackupFileRole says what a file of a backup lease is.
@@ -948,7 +1122,8 @@ export const AdminService: GenService<{
   },
   /**
    * BeginBackupLease keeps the primary stable for a file-level copy until the lease ends or
-   * its ttl runs out; FAILED_PRECONDITION when a lease is held.
+   * its ttl runs out. Leases may overlap: while any is held, no checkpoint runs (Checkpoint
+   * fails with FAILED_PRECONDITION).
    *
    * @generated from rpc hexxladb.v1.AdminService.BeginBackupLease
    */

@@ -34,7 +34,8 @@ export const file_hexxladb_v1_cell_service: GenFile = /*@__PURE__*/
  */
 export type PutCellRequest = Message<"hexxladb.v1.PutCellRequest"> & {
   /**
-   * cell is the cell to write; coord and raw_content are required, commit_seq is ignored.
+   * cell is the cell to write; coord is required (raw_content may be empty), commit_seq is
+   * ignored.
    *
    * @generated from field: hexxladb.v1.Cell cell = 1;
    */
@@ -188,7 +189,8 @@ export const DeleteCellResponseSchema: GenMessage<DeleteCellResponse> = /*@__PUR
  */
 export type ListCellsRequest = Message<"hexxladb.v1.ListCellsRequest"> & {
   /**
-   * read_at selects the snapshot of the first page; later pages keep the first page's seq.
+   * read_at selects the snapshot of the first page; later pages keep the first page's seq
+   * (OUT_OF_RANGE, reason READ_SEQ_PRUNED, once a prune pass raised the floor above it).
    *
    * @generated from field: hexxladb.v1.ReadAt read_at = 1;
    */
@@ -1856,7 +1858,8 @@ export type LoadContextRequest = Message<"hexxladb.v1.LoadContextRequest"> & {
   maxRadius: number;
 
   /**
-   * max_cells is the most cells returned; 1 to the server's maximum (1000).
+   * max_cells is the most cells returned, at most the server's maximum (1000); 0 returns
+   * none.
    *
    * @generated from field: uint32 max_cells = 4;
    */

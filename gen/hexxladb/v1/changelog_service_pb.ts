@@ -590,8 +590,8 @@ export const ChangelogService: GenService<{
    * SubscribeChangelog replays entries with seq > since_seq and then follows live commits,
    * in commit order, without gaps or duplicates. A subscriber that falls too far behind is
    * cut off with RESOURCE_EXHAUSTED (reason SUBSCRIBER_LAGGING, ErrorInfo metadata resumeSeq:
-   * the seq of the last commit sent; subscribe again with since_seq = resumeSeq). The stream
-   * ends without error when the server closes the database (resume from the last seq).
+   * the seq of the last commit sent; subscribe again with since_seq = resumeSeq). A server
+   * shutdown ends the stream at once with UNAVAILABLE (resume from the last seq received).
    *
    * @generated from rpc hexxladb.v1.ChangelogService.SubscribeChangelog
    */

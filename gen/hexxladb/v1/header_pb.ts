@@ -66,8 +66,11 @@ export type ReadAt = Message<"hexxladb.v1.ReadAt"> & {
   selector: {
     /**
      * read_seq reads the snapshot at this commit seq. A seq newer than the head fails with
-     * OUT_OF_RANGE (reason READ_SEQ_FUTURE); on a database without MVCC any value fails
-     * with FAILED_PRECONDITION (reason MVCC_DISABLED).
+     * OUT_OF_RANGE (reason READ_SEQ_FUTURE); a seq below the prune floor (the largest
+     * before_seq of a prune pass that removed versions) that no snapshot tag or open snapshot
+     * protects fails with OUT_OF_RANGE (reason READ_SEQ_PRUNED), since pruning may have
+     * removed history it would see; on a database without MVCC any value fails with
+     * FAILED_PRECONDITION (reason MVCC_DISABLED).
      *
      * @generated from field: uint64 read_seq = 1;
      */
@@ -76,7 +79,8 @@ export type ReadAt = Message<"hexxladb.v1.ReadAt"> & {
   } | {
     /**
      * as_of reads the latest commit whose wall-clock commit time is <= as_of. A time before
-     * the first commit reads the empty snapshot.
+     * the first commit reads the empty snapshot. When that commit is below the prune floor
+     * and unprotected, the read fails like read_seq (OUT_OF_RANGE, READ_SEQ_PRUNED).
      *
      * @generated from field: google.protobuf.Timestamp as_of = 2;
      */
@@ -119,7 +123,9 @@ export type PageRequest = Message<"hexxladb.v1.PageRequest"> & {
   /**
    * page_token is the next_page_token of the previous page, unchanged. Empty = the first
    * page. A token is valid only with the same request parameters; later pages are read at
-   * the same commit seq as the first page.
+   * the same commit seq as the first page. If a prune pass has since raised the prune floor
+   * above that seq (and no snapshot tag protects it), the next page fails with OUT_OF_RANGE
+   * (reason READ_SEQ_PRUNED) instead of answering from pruned history: restart the listing.
    *
    * @generated from field: string page_token = 2;
    */

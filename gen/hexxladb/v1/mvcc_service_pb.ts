@@ -317,7 +317,8 @@ export const DeleteSnapshotTagResponseSchema: GenMessage<DeleteSnapshotTagRespon
  */
 export type DiffSnapshotsRequest = Message<"hexxladb.v1.DiffSnapshotsRequest"> & {
   /**
-   * from_seq is the older seq (<= to_seq).
+   * from_seq is the older seq (<= to_seq). Either seq below the prune floor and unprotected
+   * fails with OUT_OF_RANGE (reason READ_SEQ_PRUNED).
    *
    * @generated from field: uint64 from_seq = 1;
    */

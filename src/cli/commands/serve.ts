@@ -17,6 +17,9 @@ export const serveUsage = `Usage: hexxladb serve [options]
 Options (flags override HEXXLADB_* environment variables, which override the config file):
   -d, --database PATH        database file (HEXXLADB_DATABASE; default ./data/hexxladb.db)
   -l, --listen HOST:PORT     address (HEXXLADB_LISTEN; default 127.0.0.1:50051)
+      --metrics-listen HOST:PORT
+                             serve Prometheus text on GET /metrics, no auth
+                             (HEXXLADB_METRICS_LISTEN; default none)
       --backup-dir DIR       the only directory compaction/backup RPCs may use
                              (HEXXLADB_BACKUP_DIR; default ./data/backups)
   -c, --config FILE          JSON config file (HEXXLADB_CONFIG)
@@ -44,6 +47,7 @@ Options (flags override HEXXLADB_* environment variables, which override the con
 const options = {
   database: { type: 'string', short: 'd' },
   listen: { type: 'string', short: 'l' },
+  'metrics-listen': { type: 'string' },
   'backup-dir': { type: 'string' },
   config: { type: 'string', short: 'c' },
   mvcc: { type: 'string' },
@@ -68,6 +72,7 @@ function flagsLayer(v: Flags): ConfigLayer {
   const layer: ConfigLayer = {};
   if (v.database !== undefined) layer.databasePath = v.database;
   if (v.listen !== undefined) layer.listen = v.listen;
+  if (v['metrics-listen'] !== undefined) layer.metricsListen = v['metrics-listen'];
   if (v['backup-dir'] !== undefined) layer.backupDir = v['backup-dir'];
   if (v.mvcc !== undefined) layer.mvcc = v.mvcc as unknown as boolean; // validated by resolve
   if (v.changelog !== undefined) layer.changelog = v.changelog as unknown as boolean;

@@ -17,7 +17,8 @@
  * The backup directory is not involved, so destination_name must be empty. The temporary name
  * is unique per call (`<primary>.swap-<random>`): the engine removes a stale copy only under its
  * own default name, which Database.compact cannot be asked for, and a fixed explicit name left
- * by a crash would refuse every later swap.
+ * by a crash would refuse every later swap. A server that opens its database removes such
+ * leftovers at start (removeStaleSwapCopies).
  *
  * The backup lease and RotateEncryption handlers live in admin-lease.ts and admin-rotate.ts and
  * are served through adminOpsHandlers.
@@ -150,6 +151,25 @@ function compactRun(db: Database, backupDir: string, req: { destinationName: str
   }
   const tmp = `${path.resolve(db.path)}.swap-${randomBytes(6).toString('hex')}`;
   return (onProgress) => db.compact(tmp, { swap: true, signal, onProgress });
+}
+
+/**
+ * Removes the temporary copies (`<primary>.swap-<12 hex>`, compactRun) that swaps cut short by
+ * a crash left next to the primary. Only for a server that opened the database itself: it
+ * holds the database lock and has not started serving, so no swap of it can be running.
+ * Returns the paths removed.
+ */
+export function removeStaleSwapCopies(dbPath: string): string[] {
+  const primary = path.resolve(dbPath);
+  const dir = path.dirname(primary);
+  const prefix = `${path.basename(primary)}.swap-`;
+  const removed: string[] = [];
+  for (const name of nodeFs.readdirSync(dir)) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{12}$/.test(name.slice(prefix.length))) continue;
+    nodeFs.rmSync(path.join(dir, name), { force: true });
+    removed.push(path.join(dir, name));
+  }
+  return removed;
 }
 
 export function adminOpsHandlers(deps: HandlerDeps): Handlers {

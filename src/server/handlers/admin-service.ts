@@ -6,13 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import type { AdminService } from '../../../gen/hexxladb/v1/admin_service_pb.js';
+import type { CheckReport } from '../../index.js';
 import { healthCheckErrorsMax } from '../limits.js';
+import { rpcLatencyBoundsMs } from '../metrics.js';
 import { headerAt } from '../snapshot.js';
 import { checkLive, type HandlerDeps, type HandlersOf } from './common.js';
 
 type Handlers = HandlersOf<typeof AdminService>;
 
-export function adminHandlers({ db, startedAtMs, version }: HandlerDeps): Handlers {
+export function adminHandlers(
+  { db, startedAtMs, version, rpcMetrics, rpcInFlight }: HandlerDeps): Handlers {
   return {
     async getStatus(_req, ctx) {
       checkLive(ctx);
@@ -36,6 +39,13 @@ export function adminHandlers({ db, startedAtMs, version }: HandlerDeps): Handle
         uptime: { seconds: BigInt(Math.floor(uptimeMs / 1000)), nanos: (uptimeMs % 1000) * 1e6 },
         walBytesWritten: BigInt(s.walBytesWritten),
         walSyncMicros: BigInt(s.walSyncMicros),
+        rpcMethods: rpcMetrics.snapshot().map((m) => ({ method: m.method, calls: BigInt(m.calls),
+          codes: m.codes.map((c) => ({ code: c.code, count: BigInt(c.count) })),
+          latencyMicrosSum: BigInt(m.latencyMicrosSum),
+          latencyMicrosMax: BigInt(m.latencyMicrosMax),
+          latencyBuckets: m.latencyBuckets.map((n) => BigInt(n)) })),
+        rpcInFlight: rpcInFlight(),
+        rpcLatencyBoundsMs: [...rpcLatencyBoundsMs],
       };
     },
     async checkpoint(_req, ctx) {
@@ -46,20 +56,36 @@ export function adminHandlers({ db, startedAtMs, version }: HandlerDeps): Handle
     async healthCheck(req, ctx) {
       checkLive(ctx);
       const errorsMax = Math.min(req.errorsMax === 0 ? 100 : req.errorsMax, healthCheckErrorsMax);
-      const report = db.check({ errorsMax, verifyValues: req.verifyValues });
+      const options = { errorsMax, verifyValues: req.verifyValues };
+      if (req.structureOnly) {
+        const report = db.check(options);
+        return { ...structureOut(report), header: headerAt(db, report.commitSeq),
+          ok: report.ok, errorCount: BigInt(report.errorCount), errors: report.errors,
+          warnings: report.warnings };
+      }
+      // The head the scan reads (it is synchronous: no commit lands during it).
+      const seq = db.commitSeq();
+      const report = db.healthCheck(options);
       return {
-        header: headerAt(db, report.commitSeq),
-        ok: report.ok,
-        errorCount: BigInt(report.errorCount),
-        errors: report.errors,
-        warnings: report.warnings,
-        pages: BigInt(report.stats.pages),
-        treeDepth: report.stats.treeDepth,
-        entries: BigInt(report.stats.entries),
-        freePages: BigInt(report.stats.freePages),
+        ...(report.structure === undefined ? {} : structureOut(report.structure)),
+        header: headerAt(db, seq), ok: report.ok, errorCount: BigInt(report.errorCount),
+        errors: report.errors, warnings: report.warnings, recordsChecked: true,
+        cells: BigInt(report.cellCount), seams: BigInt(report.seamCount),
+        resolvedSeams: BigInt(report.resolvedSeams),
+        unresolvedSeams: BigInt(report.unresolvedSeams),
+        orphanedSeams: BigInt(report.orphanedSeams),
+        indexEntriesWithoutRecord: BigInt(report.indexEntriesWithoutRecord),
+        recordsWithoutIndexEntry: BigInt(report.recordsWithoutIndexEntry),
       };
     },
   };
+}
+
+/** The tree figures of a structural check, as HealthCheckResponse fields. */
+function structureOut(report: CheckReport): { pages: bigint; treeDepth: number;
+  entries: bigint; freePages: bigint } {
+  return { pages: BigInt(report.stats.pages), treeDepth: report.stats.treeDepth,
+    entries: BigInt(report.stats.entries), freePages: BigInt(report.stats.freePages) };
 }
 
 /** The package version, read once from package.json (for GetStatus). */

@@ -7,6 +7,7 @@ import { hexxlaError } from '../../errors.js';
 import type { Database, WriteTx } from '../../index.js';
 import type { CallContext, ServiceHandlers } from '../grpc-adapter.js';
 import { headerAt, type Header } from '../snapshot.js';
+import type { RpcMetrics } from '../metrics.js';
 
 /** What the handlers of one server share. */
 export interface HandlerDeps {
@@ -22,6 +23,10 @@ export interface HandlerDeps {
    * response never exceeds it (the estimates are rough).
    */
   readonly pageBytes: number;
+  /** RPC counters of the server (GetStatus). */
+  readonly rpcMetrics: RpcMetrics;
+  /** Calls running now (GetStatus). */
+  readonly rpcInFlight: () => number;
 }
 
 /** The handler map of a generated service. */

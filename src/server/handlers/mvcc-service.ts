@@ -75,7 +75,7 @@ export function mvccHandlers({ db, pageBytes }: HandlerDeps): Handlers {
       checkLive(ctx);
       // Tags are not versioned data: always listed at the head, paged by offset.
       const all = db.listSnapshotTags();
-      const page = readPage(db, { budgetBytes: pageBytes,
+      const page = readPage(db, { budgetBytes: pageBytes, unversioned: true,
         readAt: undefined, page: req.page, scope: 'snapshot-tags',
         ...offsetList(() => all) });
       return { header: page.header, tags: page.items,

@@ -16,59 +16,63 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from hexxladb.v1 import header_pb2 as hexxladb_dot_v1_dot_header__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fhexxladb/v1/admin_service.proto\x12\x0bhexxladb.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18hexxladb/v1/header.proto\"\x12\n\x10GetStatusRequest\"\xf6\x04\n\x11GetStatusResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x12\n\x04mvcc\x18\x02 \x01(\x08R\x04mvcc\x12&\n\x0fpage_size_bytes\x18\x03 \x01(\rR\rpageSizeBytes\x12&\n\x0fmax_value_bytes\x18\x04 \x01(\rR\rmaxValueBytes\x12\x1d\n\npage_count\x18\x05 \x01(\x04R\tpageCount\x12\x1d\n\nfree_pages\x18\x06 \x01(\x04R\tfreePages\x12\x1b\n\twal_bytes\x18\x07 \x01(\x04R\x08walBytes\x12\x18\n\x07\x63ommits\x18\x08 \x01(\x04R\x07\x63ommits\x12\x1b\n\twal_syncs\x18\t \x01(\x04R\x08walSyncs\x12$\n\x0esync_batch_max\x18\n \x01(\x04R\x0csyncBatchMax\x12 \n\x0b\x63heckpoints\x18\x0b \x01(\x04R\x0b\x63heckpoints\x12\x1d\n\ncache_hits\x18\x0c \x01(\x04R\tcacheHits\x12!\n\x0c\x63\x61\x63he_misses\x18\r \x01(\x04R\x0b\x63\x61\x63heMisses\x12%\n\x0eserver_version\x18\x0e \x01(\tR\rserverVersion\x12\x31\n\x06uptime\x18\x0f \x01(\x0b\x32\x19.google.protobuf.DurationR\x06uptime\x12*\n\x11wal_bytes_written\x18\x10 \x01(\x04R\x0fwalBytesWritten\x12&\n\x0fwal_sync_micros\x18\x11 \x01(\x04R\rwalSyncMicros\"\x13\n\x11\x43heckpointRequest\"I\n\x12\x43heckpointResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\"X\n\x12HealthCheckRequest\x12\x1d\n\nerrors_max\x18\x01 \x01(\rR\terrorsMax\x12#\n\rverify_values\x18\x02 \x01(\x08R\x0cverifyValues\"\x9d\x02\n\x13HealthCheckResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x0e\n\x02ok\x18\x02 \x01(\x08R\x02ok\x12\x1f\n\x0b\x65rror_count\x18\x03 \x01(\x04R\nerrorCount\x12\x16\n\x06\x65rrors\x18\x04 \x03(\tR\x06\x65rrors\x12\x1a\n\x08warnings\x18\x05 \x03(\tR\x08warnings\x12\x14\n\x05pages\x18\x06 \x01(\x04R\x05pages\x12\x1d\n\ntree_depth\x18\x07 \x01(\rR\ttreeDepth\x12\x18\n\x07\x65ntries\x18\x08 \x01(\x04R\x07\x65ntries\x12\x1d\n\nfree_pages\x18\t \x01(\x04R\tfreePages\"O\n\x0e\x43ompactRequest\x12)\n\x10\x64\x65stination_name\x18\x01 \x01(\tR\x0f\x64\x65stinationName\x12\x12\n\x04swap\x18\x02 \x01(\x08R\x04swap\"\xe0\x02\n\x0f\x43ompactResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12!\n\x0c\x65ntries_read\x18\x02 \x01(\x04R\x0b\x65ntriesRead\x12%\n\x0e\x65ntries_copied\x18\x03 \x01(\x04R\rentriesCopied\x12+\n\x11\x65ntries_estimated\x18\x04 \x01(\x04R\x10\x65ntriesEstimated\x12#\n\rbytes_written\x18\x05 \x01(\x04R\x0c\x62ytesWritten\x12\x12\n\x04\x64one\x18\x06 \x01(\x08R\x04\x64one\x12\x18\n\x07swapped\x18\x07 \x01(\x08R\x07swapped\x12+\n\x11\x64\x65stination_bytes\x18\x08 \x01(\x04R\x10\x64\x65stinationBytes\x12!\n\x0csource_bytes\x18\t \x01(\x04R\x0bsourceBytes\"F\n\x17\x42\x65ginBackupLeaseRequest\x12+\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\"u\n\x0f\x42\x61\x63kupFileRange\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n\nsize_bytes\x18\x02 \x01(\x04R\tsizeBytes\x12/\n\x04role\x18\x03 \x01(\x0e\x32\x1b.hexxladb.v1.BackupFileRoleR\x04role\"\xd9\x01\n\x18\x42\x65ginBackupLeaseResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x19\n\x08lease_id\x18\x02 \x01(\tR\x07leaseId\x12\x32\n\x05\x66iles\x18\x03 \x03(\x0b\x32\x1c.hexxladb.v1.BackupFileRangeR\x05\x66iles\x12\x39\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\texpiresAt\"2\n\x15\x45ndBackupLeaseRequest\x12\x19\n\x08lease_id\x18\x01 \x01(\tR\x07leaseId\"c\n\x16\x45ndBackupLeaseResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x14\n\x05\x65nded\x18\x02 \x01(\x08R\x05\x65nded\"a\n\x17RenewBackupLeaseRequest\x12\x19\n\x08lease_id\x18\x01 \x01(\tR\x07leaseId\x12+\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\"\x8a\x01\n\x18RenewBackupLeaseResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x39\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\texpiresAt\"\x0f\n\rBackupRequest\"V\n\x0b\x42\x61\x63kupChunk\x12\x1b\n\tfile_name\x18\x01 \x01(\tR\x08\x66ileName\x12\x16\n\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"\xa6\x01\n\x0e\x42\x61\x63kupResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12%\n\rmanifest_json\x18\x02 \x01(\tH\x00R\x0cmanifestJson\x12\x30\n\x05\x63hunk\x18\x03 \x01(\x0b\x32\x18.hexxladb.v1.BackupChunkH\x00R\x05\x63hunkB\x06\n\x04item\"<\n\x13VerifyBackupRequest\x12%\n\x0e\x64irectory_name\x18\x01 \x01(\tR\rdirectoryName\"\x92\x01\n\x14VerifyBackupResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x0e\n\x02ok\x18\x02 \x01(\x08R\x02ok\x12\x1d\n\nbackup_seq\x18\x03 \x01(\x04R\tbackupSeq\x12\x16\n\x06\x65rrors\x18\x04 \x03(\tR\x06\x65rrors\"\x9b\x01\n\x17RotateEncryptionRequest\x12%\n\x0enew_passphrase\x18\x01 \x01(\tR\rnewPassphrase\x12,\n\x12new_encryption_key\x18\x02 \x01(\x0cR\x10newEncryptionKey\x12+\n\x11\x64iscard_changelog\x18\x03 \x01(\x08R\x10\x64iscardChangelog\"{\n\x18RotateEncryptionResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x14\n\x05pages\x18\x02 \x01(\x04R\x05pages\x12\x14\n\x05\x62ytes\x18\x03 \x01(\x04R\x05\x62ytes*j\n\x0e\x42\x61\x63kupFileRole\x12 \n\x1c\x42\x41\x43KUP_FILE_ROLE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x42\x41\x43KUP_FILE_ROLE_PRIMARY\x10\x01\x12\x18\n\x14\x42\x41\x43KUP_FILE_ROLE_WAL\x10\x02\x32\xdb\x06\n\x0c\x41\x64minService\x12J\n\tGetStatus\x12\x1d.hexxladb.v1.GetStatusRequest\x1a\x1e.hexxladb.v1.GetStatusResponse\x12M\n\nCheckpoint\x12\x1e.hexxladb.v1.CheckpointRequest\x1a\x1f.hexxladb.v1.CheckpointResponse\x12P\n\x0bHealthCheck\x12\x1f.hexxladb.v1.HealthCheckRequest\x1a .hexxladb.v1.HealthCheckResponse\x12\x46\n\x07\x43ompact\x12\x1b.hexxladb.v1.CompactRequest\x1a\x1c.hexxladb.v1.CompactResponse0\x01\x12_\n\x10\x42\x65ginBackupLease\x12$.hexxladb.v1.BeginBackupLeaseRequest\x1a%.hexxladb.v1.BeginBackupLeaseResponse\x12Y\n\x0e\x45ndBackupLease\x12\".hexxladb.v1.EndBackupLeaseRequest\x1a#.hexxladb.v1.EndBackupLeaseResponse\x12_\n\x10RenewBackupLease\x12$.hexxladb.v1.RenewBackupLeaseRequest\x1a%.hexxladb.v1.RenewBackupLeaseResponse\x12\x43\n\x06\x42\x61\x63kup\x12\x1a.hexxladb.v1.BackupRequest\x1a\x1b.hexxladb.v1.BackupResponse0\x01\x12S\n\x0cVerifyBackup\x12 .hexxladb.v1.VerifyBackupRequest\x1a!.hexxladb.v1.VerifyBackupResponse\x12_\n\x10RotateEncryption\x12$.hexxladb.v1.RotateEncryptionRequest\x1a%.hexxladb.v1.RotateEncryptionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fhexxladb/v1/admin_service.proto\x12\x0bhexxladb.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18hexxladb/v1/header.proto\"\x12\n\x10GetStatusRequest\"\x8b\x06\n\x11GetStatusResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x12\n\x04mvcc\x18\x02 \x01(\x08R\x04mvcc\x12&\n\x0fpage_size_bytes\x18\x03 \x01(\rR\rpageSizeBytes\x12&\n\x0fmax_value_bytes\x18\x04 \x01(\rR\rmaxValueBytes\x12\x1d\n\npage_count\x18\x05 \x01(\x04R\tpageCount\x12\x1d\n\nfree_pages\x18\x06 \x01(\x04R\tfreePages\x12\x1b\n\twal_bytes\x18\x07 \x01(\x04R\x08walBytes\x12\x18\n\x07\x63ommits\x18\x08 \x01(\x04R\x07\x63ommits\x12\x1b\n\twal_syncs\x18\t \x01(\x04R\x08walSyncs\x12$\n\x0esync_batch_max\x18\n \x01(\x04R\x0csyncBatchMax\x12 \n\x0b\x63heckpoints\x18\x0b \x01(\x04R\x0b\x63heckpoints\x12\x1d\n\ncache_hits\x18\x0c \x01(\x04R\tcacheHits\x12!\n\x0c\x63\x61\x63he_misses\x18\r \x01(\x04R\x0b\x63\x61\x63heMisses\x12%\n\x0eserver_version\x18\x0e \x01(\tR\rserverVersion\x12\x31\n\x06uptime\x18\x0f \x01(\x0b\x32\x19.google.protobuf.DurationR\x06uptime\x12*\n\x11wal_bytes_written\x18\x10 \x01(\x04R\x0fwalBytesWritten\x12&\n\x0fwal_sync_micros\x18\x11 \x01(\x04R\rwalSyncMicros\x12<\n\x0brpc_methods\x18\x12 \x03(\x0b\x32\x1b.hexxladb.v1.RpcMethodStatsR\nrpcMethods\x12\"\n\rrpc_in_flight\x18\x13 \x01(\rR\x0brpcInFlight\x12\x31\n\x15rpc_latency_bounds_ms\x18\x14 \x03(\x01R\x12rpcLatencyBoundsMs\"\xf4\x01\n\x0eRpcMethodStats\x12\x16\n\x06method\x18\x01 \x01(\tR\x06method\x12\x14\n\x05\x63\x61lls\x18\x02 \x01(\x04R\x05\x63\x61lls\x12/\n\x05\x63odes\x18\x03 \x03(\x0b\x32\x19.hexxladb.v1.RpcCodeCountR\x05\x63odes\x12,\n\x12latency_micros_sum\x18\x04 \x01(\x04R\x10latencyMicrosSum\x12,\n\x12latency_micros_max\x18\x05 \x01(\x04R\x10latencyMicrosMax\x12\'\n\x0flatency_buckets\x18\x06 \x03(\x04R\x0elatencyBuckets\"8\n\x0cRpcCodeCount\x12\x12\n\x04\x63ode\x18\x01 \x01(\tR\x04\x63ode\x12\x14\n\x05\x63ount\x18\x02 \x01(\x04R\x05\x63ount\"\x13\n\x11\x43heckpointRequest\"I\n\x12\x43heckpointResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\"\x7f\n\x12HealthCheckRequest\x12\x1d\n\nerrors_max\x18\x01 \x01(\rR\terrorsMax\x12#\n\rverify_values\x18\x02 \x01(\x08R\x0cverifyValues\x12%\n\x0estructure_only\x18\x03 \x01(\x08R\rstructureOnly\"\xeb\x04\n\x13HealthCheckResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x0e\n\x02ok\x18\x02 \x01(\x08R\x02ok\x12\x1f\n\x0b\x65rror_count\x18\x03 \x01(\x04R\nerrorCount\x12\x16\n\x06\x65rrors\x18\x04 \x03(\tR\x06\x65rrors\x12\x1a\n\x08warnings\x18\x05 \x03(\tR\x08warnings\x12\x14\n\x05pages\x18\x06 \x01(\x04R\x05pages\x12\x1d\n\ntree_depth\x18\x07 \x01(\rR\ttreeDepth\x12\x18\n\x07\x65ntries\x18\x08 \x01(\x04R\x07\x65ntries\x12\x1d\n\nfree_pages\x18\t \x01(\x04R\tfreePages\x12\'\n\x0frecords_checked\x18\n \x01(\x08R\x0erecordsChecked\x12\x14\n\x05\x63\x65lls\x18\x0b \x01(\x04R\x05\x63\x65lls\x12\x14\n\x05seams\x18\x0c \x01(\x04R\x05seams\x12%\n\x0eresolved_seams\x18\r \x01(\x04R\rresolvedSeams\x12)\n\x10unresolved_seams\x18\x0e \x01(\x04R\x0funresolvedSeams\x12%\n\x0eorphaned_seams\x18\x0f \x01(\x04R\rorphanedSeams\x12?\n\x1cindex_entries_without_record\x18\x10 \x01(\x04R\x19indexEntriesWithoutRecord\x12=\n\x1brecords_without_index_entry\x18\x11 \x01(\x04R\x18recordsWithoutIndexEntry\"O\n\x0e\x43ompactRequest\x12)\n\x10\x64\x65stination_name\x18\x01 \x01(\tR\x0f\x64\x65stinationName\x12\x12\n\x04swap\x18\x02 \x01(\x08R\x04swap\"\xe0\x02\n\x0f\x43ompactResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12!\n\x0c\x65ntries_read\x18\x02 \x01(\x04R\x0b\x65ntriesRead\x12%\n\x0e\x65ntries_copied\x18\x03 \x01(\x04R\rentriesCopied\x12+\n\x11\x65ntries_estimated\x18\x04 \x01(\x04R\x10\x65ntriesEstimated\x12#\n\rbytes_written\x18\x05 \x01(\x04R\x0c\x62ytesWritten\x12\x12\n\x04\x64one\x18\x06 \x01(\x08R\x04\x64one\x12\x18\n\x07swapped\x18\x07 \x01(\x08R\x07swapped\x12+\n\x11\x64\x65stination_bytes\x18\x08 \x01(\x04R\x10\x64\x65stinationBytes\x12!\n\x0csource_bytes\x18\t \x01(\x04R\x0bsourceBytes\"F\n\x17\x42\x65ginBackupLeaseRequest\x12+\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\"u\n\x0f\x42\x61\x63kupFileRange\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n\nsize_bytes\x18\x02 \x01(\x04R\tsizeBytes\x12/\n\x04role\x18\x03 \x01(\x0e\x32\x1b.hexxladb.v1.BackupFileRoleR\x04role\"\xd9\x01\n\x18\x42\x65ginBackupLeaseResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x19\n\x08lease_id\x18\x02 \x01(\tR\x07leaseId\x12\x32\n\x05\x66iles\x18\x03 \x03(\x0b\x32\x1c.hexxladb.v1.BackupFileRangeR\x05\x66iles\x12\x39\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\texpiresAt\"2\n\x15\x45ndBackupLeaseRequest\x12\x19\n\x08lease_id\x18\x01 \x01(\tR\x07leaseId\"c\n\x16\x45ndBackupLeaseResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x14\n\x05\x65nded\x18\x02 \x01(\x08R\x05\x65nded\"a\n\x17RenewBackupLeaseRequest\x12\x19\n\x08lease_id\x18\x01 \x01(\tR\x07leaseId\x12+\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\"\x8a\x01\n\x18RenewBackupLeaseResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x39\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\texpiresAt\"\x0f\n\rBackupRequest\"V\n\x0b\x42\x61\x63kupChunk\x12\x1b\n\tfile_name\x18\x01 \x01(\tR\x08\x66ileName\x12\x16\n\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"\xa6\x01\n\x0e\x42\x61\x63kupResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12%\n\rmanifest_json\x18\x02 \x01(\tH\x00R\x0cmanifestJson\x12\x30\n\x05\x63hunk\x18\x03 \x01(\x0b\x32\x18.hexxladb.v1.BackupChunkH\x00R\x05\x63hunkB\x06\n\x04item\"<\n\x13VerifyBackupRequest\x12%\n\x0e\x64irectory_name\x18\x01 \x01(\tR\rdirectoryName\"\x92\x01\n\x14VerifyBackupResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x0e\n\x02ok\x18\x02 \x01(\x08R\x02ok\x12\x1d\n\nbackup_seq\x18\x03 \x01(\x04R\tbackupSeq\x12\x16\n\x06\x65rrors\x18\x04 \x03(\tR\x06\x65rrors\"\x9b\x01\n\x17RotateEncryptionRequest\x12%\n\x0enew_passphrase\x18\x01 \x01(\tR\rnewPassphrase\x12,\n\x12new_encryption_key\x18\x02 \x01(\x0cR\x10newEncryptionKey\x12+\n\x11\x64iscard_changelog\x18\x03 \x01(\x08R\x10\x64iscardChangelog\"{\n\x18RotateEncryptionResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32\x1b.hexxladb.v1.ResponseHeaderR\x06header\x12\x14\n\x05pages\x18\x02 \x01(\x04R\x05pages\x12\x14\n\x05\x62ytes\x18\x03 \x01(\x04R\x05\x62ytes*j\n\x0e\x42\x61\x63kupFileRole\x12 \n\x1c\x42\x41\x43KUP_FILE_ROLE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x42\x41\x43KUP_FILE_ROLE_PRIMARY\x10\x01\x12\x18\n\x14\x42\x41\x43KUP_FILE_ROLE_WAL\x10\x02\x32\xdb\x06\n\x0c\x41\x64minService\x12J\n\tGetStatus\x12\x1d.hexxladb.v1.GetStatusRequest\x1a\x1e.hexxladb.v1.GetStatusResponse\x12M\n\nCheckpoint\x12\x1e.hexxladb.v1.CheckpointRequest\x1a\x1f.hexxladb.v1.CheckpointResponse\x12P\n\x0bHealthCheck\x12\x1f.hexxladb.v1.HealthCheckRequest\x1a .hexxladb.v1.HealthCheckResponse\x12\x46\n\x07\x43ompact\x12\x1b.hexxladb.v1.CompactRequest\x1a\x1c.hexxladb.v1.CompactResponse0\x01\x12_\n\x10\x42\x65ginBackupLease\x12$.hexxladb.v1.BeginBackupLeaseRequest\x1a%.hexxladb.v1.BeginBackupLeaseResponse\x12Y\n\x0e\x45ndBackupLease\x12\".hexxladb.v1.EndBackupLeaseRequest\x1a#.hexxladb.v1.EndBackupLeaseResponse\x12_\n\x10RenewBackupLease\x12$.hexxladb.v1.RenewBackupLeaseRequest\x1a%.hexxladb.v1.RenewBackupLeaseResponse\x12\x43\n\x06\x42\x61\x63kup\x12\x1a.hexxladb.v1.BackupRequest\x1a\x1b.hexxladb.v1.BackupResponse0\x01\x12S\n\x0cVerifyBackup\x12 .hexxladb.v1.VerifyBackupRequest\x1a!.hexxladb.v1.VerifyBackupResponse\x12_\n\x10RotateEncryption\x12$.hexxladb.v1.RotateEncryptionRequest\x1a%.hexxladb.v1.RotateEncryptionResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hexxladb.v1.admin_service_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _BACKUPFILEROLE._serialized_start=3274
-  _BACKUPFILEROLE._serialized_end=3380
+  _BACKUPFILEROLE._serialized_start=4101
+  _BACKUPFILEROLE._serialized_end=4207
   _GETSTATUSREQUEST._serialized_start=139
   _GETSTATUSREQUEST._serialized_end=157
   _GETSTATUSRESPONSE._serialized_start=160
-  _GETSTATUSRESPONSE._serialized_end=790
-  _CHECKPOINTREQUEST._serialized_start=792
-  _CHECKPOINTREQUEST._serialized_end=811
-  _CHECKPOINTRESPONSE._serialized_start=813
-  _CHECKPOINTRESPONSE._serialized_end=886
-  _HEALTHCHECKREQUEST._serialized_start=888
-  _HEALTHCHECKREQUEST._serialized_end=976
-  _HEALTHCHECKRESPONSE._serialized_start=979
-  _HEALTHCHECKRESPONSE._serialized_end=1264
-  _COMPACTREQUEST._serialized_start=1266
-  _COMPACTREQUEST._serialized_end=1345
-  _COMPACTRESPONSE._serialized_start=1348
-  _COMPACTRESPONSE._serialized_end=1700
-  _BEGINBACKUPLEASEREQUEST._serialized_start=1702
-  _BEGINBACKUPLEASEREQUEST._serialized_end=1772
-  _BACKUPFILERANGE._serialized_start=1774
-  _BACKUPFILERANGE._serialized_end=1891
-  _BEGINBACKUPLEASERESPONSE._serialized_start=1894
-  _BEGINBACKUPLEASERESPONSE._serialized_end=2111
-  _ENDBACKUPLEASEREQUEST._serialized_start=2113
-  _ENDBACKUPLEASEREQUEST._serialized_end=2163
-  _ENDBACKUPLEASERESPONSE._serialized_start=2165
-  _ENDBACKUPLEASERESPONSE._serialized_end=2264
-  _RENEWBACKUPLEASEREQUEST._serialized_start=2266
-  _RENEWBACKUPLEASEREQUEST._serialized_end=2363
-  _RENEWBACKUPLEASERESPONSE._serialized_start=2366
-  _RENEWBACKUPLEASERESPONSE._serialized_end=2504
-  _BACKUPREQUEST._serialized_start=2506
-  _BACKUPREQUEST._serialized_end=2521
-  _BACKUPCHUNK._serialized_start=2523
-  _BACKUPCHUNK._serialized_end=2609
-  _BACKUPRESPONSE._serialized_start=2612
-  _BACKUPRESPONSE._serialized_end=2778
-  _VERIFYBACKUPREQUEST._serialized_start=2780
-  _VERIFYBACKUPREQUEST._serialized_end=2840
-  _VERIFYBACKUPRESPONSE._serialized_start=2843
-  _VERIFYBACKUPRESPONSE._serialized_end=2989
-  _ROTATEENCRYPTIONREQUEST._serialized_start=2992
-  _ROTATEENCRYPTIONREQUEST._serialized_end=3147
-  _ROTATEENCRYPTIONRESPONSE._serialized_start=3149
-  _ROTATEENCRYPTIONRESPONSE._serialized_end=3272
-  _ADMINSERVICE._serialized_start=3383
-  _ADMINSERVICE._serialized_end=4242
+  _GETSTATUSRESPONSE._serialized_end=939
+  _RPCMETHODSTATS._serialized_start=942
+  _RPCMETHODSTATS._serialized_end=1186
+  _RPCCODECOUNT._serialized_start=1188
+  _RPCCODECOUNT._serialized_end=1244
+  _CHECKPOINTREQUEST._serialized_start=1246
+  _CHECKPOINTREQUEST._serialized_end=1265
+  _CHECKPOINTRESPONSE._serialized_start=1267
+  _CHECKPOINTRESPONSE._serialized_end=1340
+  _HEALTHCHECKREQUEST._serialized_start=1342
+  _HEALTHCHECKREQUEST._serialized_end=1469
+  _HEALTHCHECKRESPONSE._serialized_start=1472
+  _HEALTHCHECKRESPONSE._serialized_end=2091
+  _COMPACTREQUEST._serialized_start=2093
+  _COMPACTREQUEST._serialized_end=2172
+  _COMPACTRESPONSE._serialized_start=2175
+  _COMPACTRESPONSE._serialized_end=2527
+  _BEGINBACKUPLEASEREQUEST._serialized_start=2529
+  _BEGINBACKUPLEASEREQUEST._serialized_end=2599
+  _BACKUPFILERANGE._serialized_start=2601
+  _BACKUPFILERANGE._serialized_end=2718
+  _BEGINBACKUPLEASERESPONSE._serialized_start=2721
+  _BEGINBACKUPLEASERESPONSE._serialized_end=2938
+  _ENDBACKUPLEASEREQUEST._serialized_start=2940
+  _ENDBACKUPLEASEREQUEST._serialized_end=2990
+  _ENDBACKUPLEASERESPONSE._serialized_start=2992
+  _ENDBACKUPLEASERESPONSE._serialized_end=3091
+  _RENEWBACKUPLEASEREQUEST._serialized_start=3093
+  _RENEWBACKUPLEASEREQUEST._serialized_end=3190
+  _RENEWBACKUPLEASERESPONSE._serialized_start=3193
+  _RENEWBACKUPLEASERESPONSE._serialized_end=3331
+  _BACKUPREQUEST._serialized_start=3333
+  _BACKUPREQUEST._serialized_end=3348
+  _BACKUPCHUNK._serialized_start=3350
+  _BACKUPCHUNK._serialized_end=3436
+  _BACKUPRESPONSE._serialized_start=3439
+  _BACKUPRESPONSE._serialized_end=3605
+  _VERIFYBACKUPREQUEST._serialized_start=3607
+  _VERIFYBACKUPREQUEST._serialized_end=3667
+  _VERIFYBACKUPRESPONSE._serialized_start=3670
+  _VERIFYBACKUPRESPONSE._serialized_end=3816
+  _ROTATEENCRYPTIONREQUEST._serialized_start=3819
+  _ROTATEENCRYPTIONREQUEST._serialized_end=3974
+  _ROTATEENCRYPTIONRESPONSE._serialized_start=3976
+  _ROTATEENCRYPTIONRESPONSE._serialized_end=4099
+  _ADMINSERVICE._serialized_start=4210
+  _ADMINSERVICE._serialized_end=5069
 # @@protoc_insertion_point(module_scope)

@@ -102,7 +102,8 @@ class AdminServiceServicer(object):
 
     def BeginBackupLease(self, request, context):
         """BeginBackupLease keeps the primary stable for a file-level copy until the lease ends or
-        its ttl runs out; FAILED_PRECONDITION when a lease is held.
+        its ttl runs out. Leases may overlap: while any is held, no checkpoint runs (Checkpoint
+        fails with FAILED_PRECONDITION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -56,8 +56,8 @@ class ChangelogServiceServicer(object):
         """SubscribeChangelog replays entries with seq > since_seq and then follows live commits,
         in commit order, without gaps or duplicates. A subscriber that falls too far behind is
         cut off with RESOURCE_EXHAUSTED (reason SUBSCRIBER_LAGGING, ErrorInfo metadata resumeSeq:
-        the seq of the last commit sent; subscribe again with since_seq = resumeSeq). The stream
-        ends without error when the server closes the database (resume from the last seq).
+        the seq of the last commit sent; subscribe again with since_seq = resumeSeq). A server
+        shutdown ends the stream at once with UNAVAILABLE (resume from the last seq received).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
