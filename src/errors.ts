@@ -105,6 +105,17 @@ export function hexxlaError(
   return new HexxlaError(code, message, { context: context ?? {}, cause });
 }
 
+/**
+ * Throws InvalidArgument unless `options` is undefined or an object. A parameter default
+ * (`options = {}`) replaces only undefined: null would otherwise reach the first field read as a
+ * TypeError.
+ */
+export function checkOptionsObject(options: unknown, what: string): void {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw hexxlaError('InvalidArgument', `${what} must be an object`);
+  }
+}
+
 /** Wraps a Node.js system error from file I/O into the matching typed error. */
 export function ioError(operation: string, path: string, cause: unknown): HexxlaError {
   const errno = (cause as { code?: unknown } | null)?.code;

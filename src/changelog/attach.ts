@@ -3,14 +3,15 @@
  * under the changelog subkey when the database is encrypted), has the store sync it before every
  * WAL fsync, and exposes what Database needs: stage a commit's changes, mark durable, roll back.
  */
-import { hexxlaError } from '../errors.js';
+import { checkOptionsObject, hexxlaError } from '../errors.js';
 import type { Change } from '../model/context.js';
 import { changelogSealer } from '../storage/crypto/seal.js';
 import type { FileSystem } from '../storage/file.js';
 import type { Store } from '../storage/store.js';
+import { changeOps } from '../types/changelog.js';
 import { Changelog, type ChangelogFilter } from './changelog.js';
 import type { ChangelogEntry, ChangelogFrame } from './format.js';
-import { subscribeChangelog, type SubscribeOptions } from './subscribe.js';
+import { followChangelog, type SubscribeOptions } from './subscribe.js';
 
 /** The sidecar's path for a primary at `path`. */
 export const changelogPath = (path: string): string => `${path}-changelog`;
@@ -49,11 +50,13 @@ export class ChangelogLink {
 
   readSince(seq: bigint, limit?: number): ChangelogEntry[] {
     checkSeq(seq);
+    checkLimit(limit);
     return this.log.readSince(seq, limit);
   }
 
   readFiltered(seq: bigint, filter: ChangelogFilter): ChangelogEntry[] {
     checkSeq(seq);
+    checkFilter(filter);
     return this.log.readFiltered(seq, filter);
   }
 
@@ -61,15 +64,54 @@ export class ChangelogLink {
     return this.log.startSeq;
   }
 
-  subscribe(fromSeq: bigint, options?: SubscribeOptions): AsyncGenerator<ChangelogFrame> {
+  /**
+   * Subscribes from `fromSeq`; when this log closes, `next` gives the log that replaced it (see
+   * followChangelog), or null when the database closed.
+   */
+  subscribe(fromSeq: bigint, options: SubscribeOptions | undefined,
+    next: () => Promise<Changelog | null>): AsyncGenerator<ChangelogFrame> {
     checkSeq(fromSeq);
-    return subscribeChangelog(this.log, fromSeq, options);
+    checkOptionsObject(options, 'subscribe options');
+    return followChangelog(this.log, fromSeq, options ?? {}, next);
   }
 
   close(): void {
     this.store.setBeforeWalSync(null);
     this.log.close();
   }
+}
+
+/** Throws InvalidArgument unless `limit` is absent or an integer ≥ 0. */
+function checkLimit(limit: unknown): void {
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || (limit as number) < 0)) {
+    throw hexxlaError('InvalidArgument', 'limit must be an integer >= 0',
+      { limit: String(limit) });
+  }
+}
+
+/**
+ * Throws InvalidArgument for a filter that is not what its type says: `ops` an array of known
+ * op names, `keyPrefix` a Uint8Array. (A string `ops` matched by substring, an unknown op or a
+ * string prefix matched nothing: wrong answers instead of errors.)
+ */
+function checkFilter(filter: ChangelogFilter): void {
+  if (typeof filter !== 'object' || filter === null) {
+    throw hexxlaError('InvalidArgument', 'the changelog filter must be an object');
+  }
+  const { ops, keyPrefix, limit } = filter;
+  if (ops !== undefined) {
+    if (!Array.isArray(ops)) throw hexxlaError('InvalidArgument', 'filter.ops must be an array');
+    for (const op of ops as unknown[]) {
+      if (typeof op !== 'string' || !Object.hasOwn(changeOps, op)) {
+        throw hexxlaError('InvalidArgument', `unknown changelog op ${String(op)}`,
+          { op: String(op) });
+      }
+    }
+  }
+  if (keyPrefix !== undefined && !(keyPrefix instanceof Uint8Array)) {
+    throw hexxlaError('InvalidArgument', 'filter.keyPrefix must be a Uint8Array');
+  }
+  checkLimit(limit);
 }
 
 function checkSeq(seq: bigint): void {

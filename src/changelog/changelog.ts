@@ -61,7 +61,10 @@ export class Changelog {
   private staged: Array<{ seq: bigint; offset: number; frame: ChangelogFrame }> = [];
   private readonly listeners = new Set<(frame: ChangelogFrame) => void>();
   private durableSeqValue: bigint;
-  private readonly index: Array<{ seq: bigint; offset: number }> = [];
+  /** Indexed frames, with the seq of the frame before each (for lastGoodSeq). */
+  private readonly index: Array<{ seq: bigint; offset: number; prevSeq: bigint }> = [];
+  /** Seq of the newest frame noted (the base seq before the first). */
+  private lastNotedSeq: bigint;
   private framesSinceIndex = 0;
   private closed = false;
 
@@ -73,6 +76,7 @@ export class Changelog {
   ) {
     this.appendOffset = scan.end;
     this.durableSeqValue = scan.lastSeq;
+    this.lastNotedSeq = baseSeq;
     for (const f of scan.frames) this.noteFrame(f.seq, f.offset);
   }
 
@@ -188,6 +192,7 @@ export class Changelog {
   readFiltered(since: bigint, filter: ChangelogFilter = {}): ChangelogEntry[] {
     const limit = filter.limit ?? Infinity;
     const out: ChangelogEntry[] = [];
+    if (limit <= 0) return out;
     for (const frame of this.frames(since)) {
       for (const e of frame.entries) {
         if (filter.ops !== undefined && !filter.ops.includes(e.op)) continue;
@@ -197,6 +202,11 @@ export class Changelog {
       }
     }
     return out;
+  }
+
+  /** Seq of the newest durable frame (the start seq when there is none). */
+  get lastFrameSeq(): bigint {
+    return this.lastNotedSeq;
   }
 
   /** The seq the log starts after: commits up to it are not in it (0 when it covers all). */
@@ -217,26 +227,37 @@ export class Changelog {
         { reason: 'changelog-starts-later', startSeq: this.baseSeq, since });
     }
     const limitSeq = this.durableSeqValue;
-    let offset = this.seekOffset(since);
+    const start = this.seekEntry(since);
+    let offset = start.offset;
+    let lastGood = start.prevSeq;
     while (offset < this.appendOffset) {
+      // A subscriber's replay resumes here after awaits: when the log closed meanwhile, its
+      // file is gone and the replay ends (the subscriber then sees the close).
+      if (this.closed) return;
       const read = readFrame(this.file, offset, this.appendOffset, this.opts);
       if (read === null || read.frame === null) {
-        throw hexxlaError('ChangelogCorrupt', `changelog frame at ${offset} is damaged`,
-          { path: this.opts.path, offset });
+        throw corruptAt(this.opts, offset, lastGood);
       }
       const frame = read.frame;
       if (frame.seq > limitSeq) return;
       offset += read.length;
+      lastGood = frame.seq;
       if (frame.seq > since) yield frame;
     }
   }
 
+  /** Closes the file and ends the listeners (also when the close fails: IoError). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.file.close();
-    for (const listener of [...this.listeners]) listener(closedFrame);
-    this.listeners.clear();
+    try {
+      this.file.close();
+    } catch (err) {
+      throw ioError('changelog close', this.opts.path, err);
+    } finally {
+      for (const listener of [...this.listeners]) listener(closedFrame);
+      this.listeners.clear();
+    }
   }
 
   private assertOpen(): void {
@@ -254,20 +275,24 @@ export class Changelog {
   }
 
   private noteFrame(seq: bigint, offset: number): void {
-    if (this.framesSinceIndex++ % indexEvery === 0) this.index.push({ seq, offset });
+    if (this.framesSinceIndex++ % indexEvery === 0) {
+      this.index.push({ seq, offset, prevSeq: this.lastNotedSeq });
+    }
+    this.lastNotedSeq = seq;
     if (seq > this.durableSeqValue) this.durableSeqValue = seq;
   }
 
-  /** Offset of the last indexed frame with seq ≤ since (or the first frame). */
-  private seekOffset(since: bigint): number {
+  /** The last indexed frame with seq ≤ since (or the first frame) and the seq before it. */
+  private seekEntry(since: bigint): { offset: number; prevSeq: bigint } {
     let lo = 0;
     let hi = this.index.length - 1;
-    let best = changelogHeaderBytes;
+    let best: { offset: number; prevSeq: bigint } =
+      { offset: changelogHeaderBytes, prevSeq: this.baseSeq };
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const entry = this.index[mid]!;
       if (entry.seq <= since) {
-        best = entry.offset;
+        best = entry;
         lo = mid + 1;
       } else {
         hi = mid - 1;
@@ -328,6 +353,8 @@ interface ReadResult {
   /** The clear seq of the frame when its header and first 8 payload bytes are present. */
   clearSeq: bigint | null;
   frame: ChangelogFrame | null;
+  /** The length runs past the end: a torn append, or a damaged length (see scanFrames). */
+  incomplete?: true;
 }
 
 function readFrame(file: StorageFile, offset: number, end: number,
@@ -339,7 +366,9 @@ function readFrame(file: StorageFile, offset: number, end: number,
   const n = dv.getUint32(0, true);
   const clearSeq = dv.getBigUint64(frameHeaderBytes, true);
   if (n < 8 || n > framePayloadBytesMax) return { length: 0, clearSeq, frame: null };
-  if (offset + frameHeaderBytes + n > end) return null;
+  if (offset + frameHeaderBytes + n > end) {
+    return { length: 0, clearSeq, frame: null, incomplete: true };
+  }
   const buf = new Uint8Array(frameHeaderBytes + n);
   file.read(buf, offset);
   const length = buf.length;
@@ -366,6 +395,11 @@ function zeroFrom(file: StorageFile, offset: number, end: number): boolean {
   return true;
 }
 
+function corruptAt(o: ChangelogOpenOptions, offset: number, lastSeq: bigint): Error {
+  return hexxlaError('ChangelogCorrupt', `changelog frame at ${offset} is damaged; the last ` +
+    `good commit seq is ${lastSeq}`, { path: o.path, offset, lastGoodSeq: lastSeq });
+}
+
 /** Recovery scan: see the module comment for what is truncated and what is corruption. */
 function scanFrames(file: StorageFile, o: ChangelogOpenOptions, baseSeq: bigint): Scan {
   const end = file.size();
@@ -375,13 +409,18 @@ function scanFrames(file: StorageFile, o: ChangelogOpenOptions, baseSeq: bigint)
   while (offset < end) {
     const read = readFrame(file, offset, end, o);
     if (read === null) break; // torn append at the end
+    if (read.incomplete === true) {
+      // A torn append, unless its clear seq is that of a durable commit after the last good
+      // frame: that frame was complete and synced before its commit, so its length is damaged,
+      // and truncating here would silently drop it and every frame after it.
+      const clear = read.clearSeq!;
+      if (clear <= lastSeq || clear > o.commitSeq) break;
+      throw corruptAt(o, offset, lastSeq);
+    }
     if (read.frame === null && zeroFrom(file, offset, end)) break;
     const seq = read.frame?.seq ?? read.clearSeq!;
     if (seq > o.commitSeq) break; // staged for a commit that never became durable
-    if (read.frame === null || seq <= lastSeq) {
-      throw hexxlaError('ChangelogCorrupt', `changelog frame at ${offset} is damaged; the last ` +
-        `good commit seq is ${lastSeq}`, { path: o.path, offset, lastGoodSeq: lastSeq });
-    }
+    if (read.frame === null || seq <= lastSeq) throw corruptAt(o, offset, lastSeq);
     frames.push({ seq, offset });
     lastSeq = seq;
     offset += read.length;

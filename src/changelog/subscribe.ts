@@ -21,12 +21,41 @@ export interface SubscribeOptions {
 
 export const subscribeBufferFramesDefault = 1024;
 
+/**
+ * Like subscribeChangelog, but when the log closes it asks `next` for the log that replaced it
+ * (a live swap or key rotation restarts the log on the new files; null or the same closed log:
+ * the database closed) and continues there from the last seq delivered. When every frame of
+ * the old log was delivered, the commits between it and the new log's start changed nothing and
+ * the new log is read from its start; else the frames not delivered went with the old log and
+ * the new one refuses the seq (PreconditionFailed), never skipping them silently.
+ */
+export async function* followChangelog(first: Changelog, fromSeq: bigint,
+  opts: SubscribeOptions, next: () => Promise<Changelog | null>):
+  AsyncGenerator<ChangelogFrame> {
+  let log = first;
+  let last = fromSeq;
+  for (;;) {
+    for await (const frame of subscribeChangelog(log, last, opts)) {
+      last = frame.seq;
+      yield frame;
+    }
+    if (opts.signal?.aborted === true) return;
+    const replacement = await next();
+    if (replacement === null || replacement === log || replacement.isClosed) return;
+    if (last >= log.lastFrameSeq && replacement.startSeq > last) last = replacement.startSeq;
+    log = replacement;
+  }
+}
+
 /** Commits after `fromSeq`, then live ones, as an async iterator of frames (one per commit). */
 export async function* subscribeChangelog(log: Changelog, fromSeq: bigint,
   opts: SubscribeOptions = {}): AsyncGenerator<ChangelogFrame> {
   const bound = opts.bufferFrames ?? subscribeBufferFramesDefault;
   if (!Number.isSafeInteger(bound) || bound < 1) {
     throw hexxlaError('InvalidArgument', 'bufferFrames must be a positive integer');
+  }
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
+    throw hexxlaError('InvalidArgument', 'signal must be an AbortSignal');
   }
   const queue: ChangelogFrame[] = [];
   let wake: (() => void) | null = null;

@@ -78,8 +78,10 @@ export function coord(q: number, r: number): Coord {
  * `Coord` call this because a structural type cannot stop `{ q: 0.5, r: 0 }` at run time.
  */
 export function assertCoord(c: Coord, operation = 'coord'): void {
-  if (!isCoordComponent(c.q) || !isCoordComponent(c.r)) {
-    throw invalidComponents(c.q, c.r, operation);
+  // Not an object (null, undefined from a missing field): the same typed error, not a TypeError.
+  const obj: Partial<Coord> = typeof c === 'object' && c !== null ? c : {};
+  if (!isCoordComponent(obj.q) || !isCoordComponent(obj.r)) {
+    throw invalidComponents(obj.q, obj.r, operation);
   }
 }
 

@@ -11,8 +11,8 @@
  * reader can need. On a v1 database those calls throw MvccDisabled.
  */
 import type { Coord } from '../coord/index.js';
-import { hexxlaError } from '../errors.js';
-import type { Change, ReadCtx, WriteCtx } from '../model/context.js';
+import { checkOptionsObject, hexxlaError } from '../errors.js';
+import { checkHooks, type Change, type ReadCtx, type WriteCtx } from '../model/context.js';
 import type { BatchPutOptions, BatchPutResult, CellInput, RecordHooks } from '../model/types.js';
 import { mvccStats, snapshotDiff, type MvccStats, type SnapshotDiff } from '../mvcc/diff.js';
 import { RecordReader, RecordWriter } from '../mvcc/records.js';
@@ -40,6 +40,7 @@ import type { ChangelogEntry, ChangelogFrame } from '../changelog/format.js';
 import type { SubscribeOptions } from '../changelog/subscribe.js';
 import { snapshotTagKey } from './keys.js';
 import { nodeFileSystem } from '../storage/file.js';
+import { booleanOption } from '../storage/store-options.js';
 import { checkStore } from '../storage/check.js';
 import type { CheckOptions, CheckReport } from '../storage/check.js';
 import type { Store, StoreStats } from '../storage/store.js';
@@ -145,8 +146,14 @@ export class Database {
 
   /** Opens or creates the database at `path` (and `<path>-wal` beside it). */
   static async open(path: string, options: OpenOptions = {}): Promise<Database> {
-    const { hooks: _hooks, retainCommitsBehindHead: retain, changelog, ...storeOptions } = options;
-    if (retain !== undefined) checkRetention(retain); // before any file is opened
+    if (typeof options !== 'object' || options === null) {
+      throw hexxlaError('InvalidArgument', 'options must be an object');
+    }
+    const { hooks, retainCommitsBehindHead: retain, changelog, ...storeOptions } = options;
+    // All before any file is opened.
+    if (retain !== undefined) checkRetention(retain);
+    booleanOption('changelog', changelog, false);
+    if (hooks !== undefined) checkHooks(hooks);
     const store = await openStore(path, storeOptions);
     let link: ChangelogLink | null = null;
     if (changelog === true) {
@@ -189,8 +196,12 @@ export class Database {
     return this.hookSet;
   }
 
-  /** Replaces the hooks (takes effect for transactions that start afterwards). */
+  /**
+   * Replaces the hooks (takes effect for transactions that start afterwards). Throws
+   * InvalidArgument for a hook that is not a function.
+   */
   setHooks(hooks: RecordHooks): void {
+    checkHooks(hooks);
     this.hookSet = { ...hooks };
   }
 
@@ -200,6 +211,7 @@ export class Database {
    * DatabaseClosed after close().
    */
   view<T>(fn: (tx: ReadTx) => T): T {
+    checkCallback(fn, 'view');
     return this.store.view((tx) => fn(this.readTx(tx, this.store.commitSeq)));
   }
 
@@ -419,6 +431,9 @@ export class Database {
    * DatabaseClosed, DatabasePoisoned (after an fsync failure), or DiskFull (nothing committed).
    */
   update<T>(fn: (tx: WriteTx) => T): Promise<T> {
+    if (typeof fn !== 'function') {
+      return Promise.reject(hexxlaError('InvalidArgument', 'update needs a callback function'));
+    }
     const after: (() => void)[] = [];
     let ran = false;
     const committed = this.store.update((tx) => {
@@ -442,12 +457,25 @@ export class Database {
     const result = await (this.link === null ? committed : this.logged(committed));
     for (const hook of after) {
       try {
-        hook();
+        const done: unknown = hook();
+        // An async hook: its rejection goes to onHookError too, never unhandled (a crash).
+        if (typeof (done as { then?: unknown } | null | undefined)?.then === 'function') {
+          (done as PromiseLike<unknown>).then(undefined, (err) => this.reportHookError(err));
+        }
       } catch (err) {
-        this.hookSet.onHookError?.(err);
+        this.reportHookError(err);
       }
     }
     return result;
+  }
+
+  private reportHookError(err: unknown): void {
+    try {
+      this.hookSet.onHookError?.(err);
+    } catch {
+      // The commit is durable: a failing error handler must not make it look failed (a caller
+      // would retry a write that landed) nor skip the remaining hooks.
+    }
   }
 
   /** Alias of update (bbolt's name for a write that shares its fsync with others). */
@@ -492,6 +520,7 @@ export class Database {
    * blocked. Throws DatabaseClosed after close().
    */
   check(options?: CheckOptions): CheckReport {
+    checkOptionsObject(options, 'check options');
     return checkStore(this.store, options);
   }
 
@@ -501,6 +530,7 @@ export class Database {
    * synchronous scan of the whole database (see src/model/health.ts).
    */
   healthCheck(options: HealthOptions & { verifyValues?: boolean } = {}): HealthReport {
+    checkOptionsObject(options, 'health check options');
     const structure = (): CheckReport => this.check({
       ...(options.errorsMax === undefined ? {} : { errorsMax: options.errorsMax }),
       ...(options.verifyValues === undefined ? {} : { verifyValues: options.verifyValues }) });
@@ -514,6 +544,7 @@ export class Database {
    * v1: one synchronous copy). Cancellable with `signal` (the partial file is removed).
    */
   async compact(dest: string, options: CompactOptions = {}): Promise<CompactResult> {
+    checkOptionsObject(options, 'compaction options');
     this.store.view(() => undefined); // DatabaseClosed before any file is created
     if (options.swap !== true) return compactDatabase(this, dest, options);
     // The compacted file has a new file id and SPEC §7 does not carry the changelog over: the
@@ -547,11 +578,13 @@ export class Database {
    * ends or its TTL expires. While a lease is held, checkpoint() fails with PreconditionFailed.
    */
   beginBackupLease(options?: BackupLeaseOptions): Promise<BackupLease> {
+    checkOptionsObject(options, 'lease options');
     return this.store.beginBackupLease(options);
   }
 
   /** Extends a lease's TTL. Throws NotFound for an unknown or expired lease. */
   renewBackupLease(id: string, options?: BackupLeaseOptions): BackupLease {
+    checkOptionsObject(options, 'lease options');
     return this.store.renewBackupLease(id, options);
   }
 
@@ -565,14 +598,18 @@ export class Database {
    * log and a manifest (files, sizes, SHA-256, commit seq, pair id). Writers continue.
    */
   backupTo(dir: string, options: BackupOptions = {}): Promise<BackupResult> {
+    checkOptionsObject(options, 'backup options');
     this.store.view(() => undefined);
     return backupTo(this, dir, options);
   }
 
   /** Waits for in-flight commits, checkpoints and closes the files. Idempotent. */
   async close(): Promise<void> {
-    await this.store.close();
-    this.link?.close();
+    try {
+      await this.store.close();
+    } finally {
+      this.link?.close(); // also when closing a file failed: subscriptions end, the log closes
+    }
   }
 
   /**
@@ -597,11 +634,16 @@ export class Database {
   /**
    * Commits after `fromSeq` from the changelog, then new ones as they become durable: one frame
    * per commit, in order, each once. A reader that falls `bufferFrames` commits behind is cut off
-   * with SubscriberLagging (`resumeSeq`). Ends when the database closes or `signal` aborts.
+   * with SubscriberLagging (`resumeSeq`). Ends when the database closes or `signal` aborts; a
+   * live swap or key rotation, which restarts the changelog, does not end it.
    */
   subscribeChangelog(fromSeq: bigint, options?: SubscribeOptions):
     AsyncGenerator<ChangelogFrame> {
-    return this.changelog('subscribeChangelog').subscribe(fromSeq, options);
+    return this.changelog('subscribeChangelog').subscribe(fromSeq, options, async () => {
+      // The log closed: after a replacement, follow the one it opened; after close(), none.
+      while (this.replacing !== null) await this.replacing.catch(() => undefined);
+      return this.link?.log ?? null;
+    });
   }
 
   /**
@@ -739,6 +781,12 @@ class TxWriteCtx implements WriteCtx {
 
   change(entry: Change): void {
     this.changes.push(entry);
+  }
+}
+
+function checkCallback(fn: unknown, call: string): void {
+  if (typeof fn !== 'function') {
+    throw hexxlaError('InvalidArgument', `${call} needs a callback function`);
   }
 }
 

@@ -7,7 +7,7 @@
  * raw keys are not versioned: time-travel reads do not see their history.
  */
 import type { Coord } from '../coord/index.js';
-import { hexxlaError } from '../errors.js';
+import { checkOptionsObject, hexxlaError } from '../errors.js';
 import { keyBytesMax } from '../limits.js';
 import * as cells from '../model/cells.js';
 import type { ReadCtx, WriteCtx } from '../model/context.js';
@@ -213,6 +213,7 @@ export class ReadTx {
    * continues after the last key it returned.
    */
   *range(opts: RangeOptions = {}): Generator<Entry> {
+    checkOptionsObject(opts, 'range options');
     if (opts.limit !== undefined && (!Number.isSafeInteger(opts.limit) || opts.limit < 0)) {
       throw hexxlaError('InvalidArgument', 'range limit must be a non-negative integer');
     }

@@ -59,7 +59,8 @@ function checkOptions(inputs: readonly CellInput[], options: BatchPutOptions | u
  * Puts `inputs` in batches (see the module comment). Resolves with the number of cells written
  * and the skipped items (only with `continueOnError`). `onProgress(done, total)` runs after each
  * committed batch with the number of items processed so far (written or skipped); an error it
- * throws rejects the call, after that batch committed.
+ * throws rejects the call, after that batch committed. An async one is awaited (its rejection
+ * likewise rejects the call).
  */
 export async function runBatchPut(db: Database, inputs: readonly CellInput[],
   options?: BatchPutOptions): Promise<BatchPutResult> {
@@ -86,7 +87,12 @@ export async function runBatchPut(db: Database, inputs: readonly CellInput[],
     });
     written += batch.ok;
     errors.push(...batch.failed);
-    onProgress?.(end, total);
+    // An async callback is awaited: its rejection rejects the call like a throw (unawaited, it
+    // was an unhandled rejection, which crashes the process).
+    const progressed: unknown = onProgress?.(end, total);
+    if (typeof (progressed as { then?: unknown } | null | undefined)?.then === 'function') {
+      await progressed;
+    }
   }
   return { written, errors };
 }

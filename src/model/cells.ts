@@ -176,7 +176,7 @@ export function putCell(ctx: WriteCtx, input: CellInput): Cell {
     throw hexxlaError('ValueTooLarge', `the cell encodes to ${bytes} bytes, over the database ` +
       `limit of ${limit}`, { bytes, limit });
   }
-  ctx.hooks.validateCell?.(cell);
+  checkVerdict(ctx.hooks.validateCell?.(cell));
   ctx.records.put(key, value);
   const before = old === undefined ? new Map<string, Uint8Array>() : indexKeys(old);
   const after = indexKeys(cell);
@@ -187,6 +187,17 @@ export function putCell(ctx: WriteCtx, input: CellInput): Cell {
   const hook = ctx.hooks.afterPutCell;
   if (hook !== undefined) ctx.afterCommit(() => hook(cell));
   return cell;
+}
+
+/**
+ * Refuses an async validator: the put cannot wait for it, so its rejection would be ignored
+ * (every cell accepted) and, unhandled, crash the process. Its promise is marked handled.
+ */
+function checkVerdict(verdict: unknown): void {
+  if (typeof (verdict as { then?: unknown } | null | undefined)?.then !== 'function') return;
+  (verdict as PromiseLike<unknown>).then(undefined, () => undefined);
+  throw hexxlaError('InvalidArgument', 'the validateCell hook must be synchronous (it returned ' +
+    'a promise); the put was rolled back');
 }
 
 /**

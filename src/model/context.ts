@@ -3,6 +3,7 @@
  * a versioned record reader or writer (src/mvcc/records.ts), plus, for writes, the commit's
  * time, the seam id generator, the hooks and the changelog sink. One context per transaction.
  */
+import { hexxlaError } from '../errors.js';
 import type { RecordReader, RecordWriter } from '../mvcc/records.js';
 import type { UlidGenerator } from '../engine/ulid.js';
 import type { RecordHooks } from './types.js';
@@ -36,4 +37,22 @@ export interface WriteCtx extends ReadCtx {
   afterCommit(fn: () => void): void;
   /** Records one logical mutation for the changelog (one call per operation). */
   change(entry: Change): void;
+}
+
+const hookNames = ['validateCell', 'afterPutCell', 'afterPutSeam', 'onHookError'] as const;
+
+/**
+ * Throws InvalidArgument unless `hooks` is an object whose hooks are functions (or absent): a
+ * malformed one would otherwise surface as a TypeError in the middle of a later put.
+ */
+export function checkHooks(hooks: unknown): asserts hooks is RecordHooks {
+  if (typeof hooks !== 'object' || hooks === null) {
+    throw hexxlaError('InvalidArgument', 'hooks must be an object');
+  }
+  for (const name of hookNames) {
+    const fn = (hooks as Record<string, unknown>)[name];
+    if (fn !== undefined && typeof fn !== 'function') {
+      throw hexxlaError('InvalidArgument', `hooks.${name} must be a function`, { hook: name });
+    }
+  }
 }

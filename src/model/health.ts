@@ -26,6 +26,7 @@ import { weekBucket } from '../engine/week-bucket.js';
 import { hexxlaError } from '../errors.js';
 import type { RecordReader } from '../mvcc/records.js';
 import type { CheckReport } from '../storage/check.js';
+import { booleanOption } from '../storage/store-options.js';
 
 export interface HealthOptions {
   /** Which checks run (default all). */
@@ -79,6 +80,10 @@ export function healthCheck(records: RecordReader, structure: (() => CheckReport
   const errorsMax = options.errorsMax ?? 100;
   if (!Number.isSafeInteger(errorsMax) || errorsMax < 0) {
     throw hexxlaError('InvalidArgument', 'errorsMax must be a non-negative integer');
+  }
+  // Read by `!== false`: a string 'false' would run the check it was meant to turn off.
+  for (const name of ['structure', 'indexes', 'seams'] as const) {
+    booleanOption(name, options[name], true);
   }
   const f = new Findings(errorsMax);
   if (options.structure !== false && structure !== undefined) {

@@ -21,7 +21,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { basename, join } from 'node:path';
-import { hexxlaError, isHexxlaError } from '../errors.js';
+import { checkOptionsObject, hexxlaError, isHexxlaError } from '../errors.js';
 import type { FileSystem } from '../storage/file.js';
 import { nodeFileSystem } from '../storage/file.js';
 import { openStore } from '../storage/open-store.js';
@@ -63,6 +63,7 @@ export async function backupTo(source: CopySource, dir: string,
  */
 export async function backupFile(src: string, dir: string,
   options: CompactFileOptions = {}): Promise<BackupResult> {
+  checkOptionsObject(options, 'backup options');
   const store = await openStore(src, sourceOpenOptions(options));
   try {
     return await backupStore(store, dir, options, true, () => undefined);

@@ -30,7 +30,7 @@
  * path uses the keys of the open store; compactFile takes credentials in its options.
  */
 import { dirname, resolve } from 'node:path';
-import { hexxlaError, ioError, isHexxlaError } from '../errors.js';
+import { checkOptionsObject, hexxlaError, ioError, isHexxlaError } from '../errors.js';
 import {
   decodeSnapshotTagKey, decodeTimelineKey, isVersionedFamily, keyFamilies, splitSeq,
 } from '../engine/keys.js';
@@ -74,7 +74,10 @@ export interface CompactProgress {
 export interface CompactOptions {
   /** Cancels the copy: the partial destination is removed and `Cancelled` is thrown. */
   signal?: AbortSignal;
-  /** Called after every chunk (and once at the end). Must not throw. */
+  /**
+   * Called after every chunk (and once at the end). Must not throw; a rejection of an async one
+   * fails the copy at the next chunk (the partial file is removed).
+   */
   onProgress?: (progress: CompactProgress) => void;
   /** File system of the destination (default node:fs; compactFile also reads the source). */
   fs?: FileSystem;
@@ -159,6 +162,7 @@ export async function compactDatabase(source: CopySource, dest: string,
  */
 export async function compactFile(src: string, dest: string,
   options: CompactFileOptions = {}): Promise<CompactResult> {
+  checkOptionsObject(options, 'compaction options');
   checkDestination(src, dest);
   const store = await openStore(src, sourceOpenOptions(options));
   try {
@@ -265,23 +269,25 @@ function createTemp(fs: FileSystem, tmp: string): StorageFile {
 }
 
 /**
- * Renames the synced temp file into place. A `<dest>-wal` left by an earlier database of that
- * name is removed durably first: paired with the new file it would make open fail.
+ * Renames the synced temp file into place. A `<dest>-wal` or `<dest>-changelog` left by an
+ * earlier database of that name is removed durably first: paired with the new file it would
+ * make open fail (the compacted database starts a fresh changelog, SPEC §7). The destination's
+ * lock is held, so no database is open there.
  */
 async function publish(fs: FileSystem, tmp: string, dest: string): Promise<void> {
   if (fs.exists(dest)) {
     throw hexxlaError('PreconditionFailed', 'the destination appeared during compaction',
       { path: dest });
   }
-  const staleWal = `${dest}-wal`;
-  if (fs.exists(staleWal)) {
+  const stale = [`${dest}-wal`, `${dest}-changelog`].filter((p) => fs.exists(p));
+  for (const path of stale) {
     try {
-      fs.remove(staleWal);
+      fs.remove(path);
     } catch (err) {
-      throw ioError('remove', staleWal, err);
+      throw ioError('remove', path, err);
     }
-    await syncParent(fs, staleWal);
   }
+  if (stale.length > 0) await syncParent(fs, dest);
   renameFile(fs, tmp, dest);
   await syncParent(fs, dest);
 }
@@ -331,6 +337,8 @@ class ChunkCopy {
   private read = 0;
   private skipped = 0;
   private estimated = 0;
+  /** The first rejection of an async onProgress: it fails the copy at the next chunk. */
+  private progressFailure: { err: unknown } | null = null;
 
   constructor(
     private readonly store: Store,
@@ -352,6 +360,7 @@ class ChunkCopy {
       });
       if (done) break;
       await (this.options.pace?.() ?? new Promise(setImmediate));
+      if (this.progressFailure !== null) throw this.progressFailure.err;
     }
     this.estimated = this.read;
     this.report();
@@ -374,10 +383,16 @@ class ChunkCopy {
   }
 
   private report(): void {
-    this.options.onProgress?.({
+    const reported: unknown = this.options.onProgress?.({
       entriesRead: this.read, entriesCopied: this.builder.entries,
       entriesEstimated: Math.max(this.estimated, this.read),
       bytesWritten: this.builder.bytesWritten,
     });
+    // An async callback's rejection, unhandled, would crash the process: it fails the copy.
+    if (typeof (reported as { then?: unknown } | null | undefined)?.then === 'function') {
+      (reported as PromiseLike<unknown>).then(undefined, (err: unknown) => {
+        this.progressFailure ??= { err };
+      });
+    }
   }
 }

@@ -10,9 +10,10 @@
  *
  * Steps: manifest, sizes and hashes, pairing (primary header ↔ manifest ↔ WAL header); copy
  * both files to `<to>.restoring` / `<to>-wal.restoring` while hashing the bytes written (they
- * must match the manifest again: what is checked is what lands), fsync; with `force`, remove the
- * old `<to>-wal` and `<to>-changelog` (they belong to the database being replaced; a changelog
- * would describe commits the restored primary never had) and fsync the directory; rename the
+ * must match the manifest again: what is checked is what lands), fsync; remove the old
+ * `<to>-wal` (with `force`) and `<to>-changelog` (they belong to the database being replaced or
+ * to an earlier one of that name; a changelog would describe commits the restored primary never
+ * had) and fsync the directory; rename the
  * primary, then the log, and fsync the directory. A crash between the two renames leaves the
  * restored primary without a log, which opens (the backup's log holds no commits).
  *
@@ -22,7 +23,7 @@
  * does not restore a backup they cannot open.
  */
 import { dirname, join } from 'node:path';
-import { hexxlaError } from '../errors.js';
+import { checkOptionsObject, hexxlaError, ioError } from '../errors.js';
 import type { EncryptionCredentials } from '../storage/crypto/credentials.js';
 import type { FileSystem } from '../storage/file.js';
 import { nodeFileSystem } from '../storage/file.js';
@@ -54,6 +55,7 @@ export interface RestoreResult {
  */
 export async function restore(fromDir: string, toPath: string,
   options: RestoreOptions = {}): Promise<RestoreResult> {
+  checkOptionsObject(options, 'restore options');
   const fs = options.fs ?? nodeFileSystem;
   if (typeof toPath !== 'string' || toPath.length === 0) {
     throw hexxlaError('InvalidArgument', 'the destination path must be a non-empty string');
@@ -74,22 +76,41 @@ export async function restore(fromDir: string, toPath: string,
     throw hexxlaError('PreconditionFailed', 'a database exists at the destination (use force ' +
       'to replace it)', { path: toPath, reason: 'destination-exists' });
   }
-  fs.mkdirp(dirname(toPath));
+  try {
+    fs.mkdirp(dirname(toPath));
+  } catch (err) {
+    throw ioError('create the destination directory', dirname(toPath), err);
+  }
   // Never under a database that is open (force would pull its files away): DatabaseLocked.
   const lock = lockDatabase(fs, toPath);
   try {
     await copyChecked(fs, fromDir, toPath, manifest);
-    if (options.force === true) {
-      for (const stale of [`${toPath}-wal`, `${toPath}-changelog`]) removeQuietly(fs, stale);
-      await syncParent(fs, toPath);
-    }
-    renameFile(fs, `${toPath}.restoring`, toPath);
-    renameFile(fs, `${toPath}-wal.restoring`, `${toPath}-wal`);
-    await syncParent(fs, toPath);
+    await putInPlace(fs, toPath);
   } finally {
     lock.release();
   }
   return { path: toPath, commitSeq: BigInt(manifest.commitSeq), pairId: manifest.pairId };
+}
+
+/**
+ * Renames the checked copies to their names, after removing the replaced database's log and
+ * changelog (with force; without it there is no log, checked under the lock, and a changelog is
+ * one an earlier database of that name left: paired with the restored primary it would make
+ * open fail). A failed rename (the destination is a directory, say) removes the copies still
+ * under their `.restoring` names: nothing but the database's files may stay behind.
+ */
+async function putInPlace(fs: FileSystem, toPath: string): Promise<void> {
+  try {
+    const stale = [`${toPath}-wal`, `${toPath}-changelog`].filter((p) => fs.exists(p));
+    for (const path of stale) removeQuietly(fs, path);
+    if (stale.length > 0) await syncParent(fs, toPath);
+    renameFile(fs, `${toPath}.restoring`, toPath);
+    renameFile(fs, `${toPath}-wal.restoring`, `${toPath}-wal`);
+    await syncParent(fs, toPath);
+  } catch (err) {
+    for (const tmp of [`${toPath}.restoring`, `${toPath}-wal.restoring`]) removeQuietly(fs, tmp);
+    throw err;
+  }
 }
 
 /** Copies both files to their `.restoring` names, comparing what was written with the manifest. */

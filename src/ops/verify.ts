@@ -24,7 +24,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { decodeCell } from '../engine/codec.js';
 import { familyPrefix } from '../engine/keys.js';
-import { isHexxlaError } from '../errors.js';
+import { checkOptionsObject, hexxlaError, isHexxlaError } from '../errors.js';
 import { healthCheck } from '../model/health.js';
 import type { HealthReport } from '../model/health.js';
 import { mvccStats } from '../mvcc/diff.js';
@@ -71,10 +71,12 @@ export interface VerifyReport {
 
 /**
  * Verifies the backup in `dir`; see the module comment. Never throws for a bad backup; throws
- * EncryptionKeyMismatch / InvalidArgument for credentials that do not fit it.
+ * EncryptionKeyMismatch / InvalidArgument for credentials that do not fit it, and
+ * PreconditionFailed for a `scratchDir` that already holds files of the backup's names.
  */
 export async function verifyBackup(dir: string,
   options: VerifyOptions = {}): Promise<VerifyReport> {
+  checkOptionsObject(options, 'verify options');
   const fs = options.fs ?? nodeFileSystem;
   const creds = mergedCredentials(options, options.open);
   const report: VerifyReport = { ok: false, errors: [], manifest: null };
@@ -96,6 +98,7 @@ export async function verifyBackup(dir: string,
   if (unlock !== null) return fail(unlock);
   const scratch = options.scratchDir ??
     join(os.tmpdir(), `hexxla-verify-${randomBytes(6).toString('hex')}`);
+  refuseTakenScratch(fs, scratch, manifest);
   try {
     fs.mkdirp(scratch);
     const open = { ...options.open, ...creds };
@@ -186,6 +189,21 @@ function readFirstCell(records: RecordReader): boolean {
 function describe(err: unknown): string {
   if (isHexxlaError(err)) return `${err.code}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Throws PreconditionFailed when the scratch directory already holds a file the copy would use
+ * (the backup directory itself, or a database of the same name): verify would write over it and
+ * then remove it, destroying the backup or that database.
+ */
+function refuseTakenScratch(fs: FileSystem, scratch: string, manifest: BackupManifest): void {
+  const names = manifest.files.map((f) => f.name);
+  const primary = fileOf(manifest, 'primary').name;
+  const taken = [...names, `${primary}-lock`].filter((n) => fs.exists(join(scratch, n)));
+  if (taken.length > 0) {
+    throw hexxlaError('PreconditionFailed', `the scratch directory already holds ` +
+      `${taken.join(', ')}; give an empty one`, { path: scratch });
+  }
 }
 
 function removeScratch(fs: FileSystem, scratch: string, manifest: BackupManifest,

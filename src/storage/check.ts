@@ -41,6 +41,7 @@ import type { BranchNode, LeafNode, PageNode, StoredValue } from './page.js';
 import type { Store } from './store.js';
 import { hasPageVersions } from './header.js';
 import { versionGeometry, walkVersionNodes } from './page-versions.js';
+import { booleanOption } from './store-options.js';
 
 /** Options of {@link checkStore} and `Database.check`. */
 export interface CheckOptions {
@@ -143,7 +144,7 @@ export function checkStore(store: Store, options: CheckOptions = {}): CheckRepor
 
 /**
  * Runs every check over `src`; see the module comment for what is verified. Throws
- * InvalidArgument for a bad `errorsMax`.
+ * InvalidArgument for a bad `errorsMax` or a `verifyValues` that is not a boolean.
  */
 export function checkPages(src: CheckSource, options: CheckOptions = {}): CheckReport {
   const { state } = src;
@@ -152,6 +153,7 @@ export function checkPages(src: CheckSource, options: CheckOptions = {}): CheckR
     throw hexxlaError('InvalidArgument', 'option errorsMax: must be a non-negative integer',
       { option: 'errorsMax', value: String(errorsMax) });
   }
+  booleanOption('verifyValues', options.verifyValues, false);
   const report: CheckReport = {
     ok: true, errors: [], errorCount: 0, warnings: [], commitSeq: state.commitSeq,
     stats: { pages: state.pageCount, treeDepth: 0, leafPages: 0, branchPages: 0,

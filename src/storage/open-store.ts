@@ -36,6 +36,10 @@ import { recoverWal } from './wal/recovery.js';
 export async function openStore(
   path: string, options?: StoreOptions, heldLock?: FileLock,
 ): Promise<Store> {
+  if (typeof path !== 'string' || path.length === 0) {
+    // '' would create `.creating` in the working directory and then fail opening ''.
+    throw hexxlaError('InvalidArgument', 'the database path must be a non-empty string');
+  }
   const o = resolveStoreOptions(options);
   if (!o.create && !o.fs.exists(path)) {
     throw hexxlaError('NotFound', 'no database at this path (create is false)', { path });

@@ -60,19 +60,32 @@ function checkInteger(option: string, value: number, min: number, max: number): 
   return value;
 }
 
+/**
+ * A boolean option, or `fallback` when absent. Anything else (the string 'false', 0, 1) is
+ * refused: read by truthiness, `mvcc: 'false'` created an MVCC database, fixed forever.
+ */
+export function booleanOption(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') invalid(option, 'must be a boolean', value);
+  return value;
+}
+
 /** Fills defaults and validates; throws InvalidArgument naming the option and its bound. */
 export function resolveStoreOptions(o: StoreOptions = {}): ResolvedStoreOptions {
+  if (typeof o !== 'object' || o === null) {
+    throw hexxlaError('InvalidArgument', 'options must be an object');
+  }
   const pageSize = o.pageSize ?? pageSizeDefault;
   if (!(pageSizesAllowed as readonly number[]).includes(pageSize)) {
     invalid('pageSize', `must be one of ${pageSizesAllowed.join(', ')}`, pageSize);
   }
   return {
     fs: o.fs ?? nodeFileSystem,
-    create: o.create ?? true,
+    create: booleanOption('create', o.create, true),
     pageSize,
     maxValueBytes: checkInteger('maxValueBytes', o.maxValueBytes ?? valueBytesMaxDefault,
       valueBytesMaxMin, valueBytesMaxMax),
-    mvcc: o.mvcc ?? false,
+    mvcc: booleanOption('mvcc', o.mvcc, false),
     cacheBytes: checkInteger('cacheBytes', o.cacheBytes ?? cacheBytesDefault, 0,
       Number.MAX_SAFE_INTEGER),
     walCheckpointBytes: checkInteger('walCheckpointBytes',

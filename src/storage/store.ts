@@ -261,7 +261,7 @@ export class Store implements TxHost {
     const tx = new StoreReadTx(this, this.durableState.rootPage);
     try {
       const result = fn(tx);
-      if (isThenable(result)) throw asyncCallbackError('view');
+      if (isThenable(result)) throw asyncCallbackError('view', result);
       return result;
     } finally {
       tx.close();
@@ -345,7 +345,7 @@ export class Store implements TxHost {
     try {
       this.writerActive = true;
       const result = fn(tx);
-      if (isThenable(result)) throw asyncCallbackError('update');
+      if (isThenable(result)) throw asyncCallbackError('update', result);
       return result;
     } catch (err) {
       this.freelist.rollback();
@@ -629,9 +629,18 @@ export class Store implements TxHost {
       });
     }
     this.closed = true;
-    this.parts.walFile.close();
-    this.primary.close();
+    // Every file is closed and the lock released even when one close fails (EIO): else the
+    // other handle and the lock leak and the database cannot be opened again in this process.
+    let failure: { err: unknown } | null = null;
+    for (const file of [this.parts.walFile, this.primary]) {
+      try {
+        file.close();
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
     this.parts.lock.release();
+    if (failure !== null) throw ioError('close', this.path, failure.err);
   }
 
   get isClosed(): boolean {
@@ -870,7 +879,13 @@ class PendingCommit<T> implements QueuedCommit {
 
 function noop(): void {}
 
-function asyncCallbackError(kind: string): HexxlaError {
+/**
+ * The error for a callback that returned a promise. The promise is marked handled first: its
+ * callback goes on after its first await and meets the ended transaction (TxClosed), and that
+ * rejection, in a promise the caller never sees, would crash the process as unhandled.
+ */
+function asyncCallbackError(kind: string, result: unknown): HexxlaError {
+  (result as PromiseLike<unknown>).then(undefined, noop);
   return hexxlaError('InvalidArgument', `${kind} callbacks must be synchronous: do async work ` +
     'before or after the transaction (the transaction was rolled back)');
 }

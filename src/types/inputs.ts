@@ -104,9 +104,15 @@ export interface BatchPutResult {
 
 /** Library hooks (SPEC §3.1). */
 export interface RecordHooks {
-  /** Called before every cell put with the cell as it will be stored; throw to reject it. */
+  /**
+   * Called before every cell put with the cell as it will be stored; throw to reject it. Must be
+   * synchronous: one that returns a promise fails the put with InvalidArgument.
+   */
   readonly validateCell?: (cell: Cell) => void;
-  /** Called after the commit that put the cell is durable. */
+  /**
+   * Called after the commit that put the cell is durable. May be async: a rejection goes to
+   * onHookError like a throw.
+   */
   readonly afterPutCell?: (cell: Cell) => void;
   /** Called after the commit that put (marked or resolved) the seam is durable. */
   readonly afterPutSeam?: (seam: Seam) => void;
