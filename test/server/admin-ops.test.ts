@@ -23,7 +23,7 @@ import {
 import { CellService } from '../../gen/hexxladb/v1/cell_service_pb.js';
 import { open } from '../../src/index.js';
 import { useTmpDb } from '../harness/tmp-db.js';
-import { as, clientFor, collect, failure, startServer, stopAll } from './harness.js';
+import { as, clientFor, collect, failure, startServer, stopAll, writeBackup } from './harness.js';
 
 const tmp = useTmpDb();
 const dirs: string[] = [];
@@ -39,21 +39,6 @@ function tempDir(): string {
 }
 
 /** Writes a streamed backup into `dir` as the CLI would. */
-function writeBackup(messages: BackupResponse[], dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  for (const m of messages) {
-    if (m.item.case === 'manifestJson') {
-      fs.writeFileSync(path.join(dir, 'manifest.json'), m.item.value);
-    } else if (m.item.case === 'chunk') {
-      const file = path.join(dir, m.item.value.fileName);
-      const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w');
-      fs.writeSync(fd, m.item.value.data, 0, m.item.value.data.length,
-        Number(m.item.value.offset));
-      fs.closeSync(fd);
-    }
-  }
-}
-
 describe('AdminService long operations', () => {
   it('streams a hot backup taken during writes that verifies and restores', async () => {
     const backupDir = tempDir();

@@ -4,12 +4,15 @@
  * from the same protobuf-es descriptors (the SDK comes later). Logs go to an in-memory array so
  * tests can assert what was (not) logged.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { create, fromBinary, type DescMessage, type DescService, type MessageInitShape,
   type MessageShape } from '@bufbuild/protobuf';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
 import { ErrorInfoSchema, type ErrorInfo } from '../../gen/google/rpc/error_details_pb.js';
 import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
+import type { BackupResponse } from '../../gen/hexxladb/v1/admin_service_pb.js';
 import {
   clientDefinition, createLogger, defaultConfig, HexxlaServer, resolveConfig, statusDetailsKey,
   type ConfigLayer,
@@ -140,4 +143,20 @@ export async function collect<T = unknown>(stream: AsyncIterable<unknown>): Prom
   const out: T[] = [];
   for await (const item of stream) out.push(item as T);
   return out;
+}
+
+/** Writes streamed Backup messages into `dir` as the files they describe (test helper). */
+export function writeBackup(messages: BackupResponse[], dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const m of messages) {
+    if (m.item.case === 'manifestJson') {
+      fs.writeFileSync(path.join(dir, 'manifest.json'), m.item.value);
+    } else if (m.item.case === 'chunk') {
+      const file = path.join(dir, m.item.value.fileName);
+      const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w');
+      fs.writeSync(fd, m.item.value.data, 0, m.item.value.data.length,
+        Number(m.item.value.offset));
+      fs.closeSync(fd);
+    }
+  }
 }

@@ -23,7 +23,7 @@ import {
 } from '../../gen/hexxladb/v1/admin_service_pb.js';
 import { CellService, ListCellsResponseSchema } from '../../gen/hexxladb/v1/cell_service_pb.js';
 import { useTmpDb } from '../harness/tmp-db.js';
-import { as, clientFor, collect, startServer, stopAll } from './harness.js';
+import { as, clientFor, collect, startServer, stopAll, writeBackup } from './harness.js';
 
 const tmp = useTmpDb();
 const dirs: string[] = [];
@@ -45,21 +45,6 @@ async function serveFilled(): Promise<{ address: string; backupDir: string }> {
     coord: { q: i % 30, r: Math.floor(i / 30) }, rawContent: randomBytes(500).toString('hex'),
   })) });
   return { address, backupDir };
-}
-
-function writeBackup(messages: BackupResponse[], dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  for (const m of messages) {
-    if (m.item.case === 'manifestJson') {
-      fs.writeFileSync(path.join(dir, 'manifest.json'), m.item.value);
-    } else if (m.item.case === 'chunk') {
-      const file = path.join(dir, m.item.value.fileName);
-      const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w');
-      fs.writeSync(fd, m.item.value.data, 0, m.item.value.data.length,
-        Number(m.item.value.offset));
-      fs.closeSync(fd);
-    }
-  }
 }
 
 describe('a send bound below 1 MiB', () => {

@@ -22,7 +22,7 @@ import { CellService } from '../../gen/hexxladb/v1/cell_service_pb.js';
 import {
   createLogger, defaultConfig, HexxlaServer, resolveConfig,
 } from '../../src/server/index.js';
-import { as, clientFor, collect, stopAll } from './harness.js';
+import { as, clientFor, collect, stopAll, writeBackup } from './harness.js';
 
 const dirs: string[] = [];
 const servers: HexxlaServer[] = [];
@@ -31,21 +31,6 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.shutdown(1000)));
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
-
-function writeBackup(messages: BackupResponse[], dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  for (const m of messages) {
-    if (m.item.case === 'manifestJson') {
-      fs.writeFileSync(path.join(dir, 'manifest.json'), m.item.value);
-    } else if (m.item.case === 'chunk') {
-      const file = path.join(dir, m.item.value.fileName);
-      const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w');
-      fs.writeSync(fd, m.item.value.data, 0, m.item.value.data.length,
-        Number(m.item.value.offset));
-      fs.closeSync(fd);
-    }
-  }
-}
 
 describe('VerifyBackup of an encrypted database', () => {
   it('verifies the backups the server streams, before and after a key rotation', async () => {
