@@ -11,10 +11,9 @@ import { run as restore } from '../../src/cli/commands/restore.js';
 import { run as verify } from '../../src/cli/commands/verify.js';
 import { HexxlaClient } from '../../src/client/index.js';
 import { open } from '../../src/index.js';
-import type { CommandIo } from '../../src/ops/command-io.js';
 import { useTmpDb } from '../harness/tmp-db.js';
 import { startServer, stopAll } from '../server/harness.js';
-import { cleanup, tempDir } from './helpers.js';
+import { captured, cleanup, tempDir } from './helpers.js';
 
 const tmp = useTmpDb();
 const dirs: string[] = [];
@@ -24,15 +23,6 @@ afterEach(async () => {
   await stopAll();
   cleanup(...dirs.splice(0));
 });
-
-function captured(isTty = false): CommandIo & { out: string; err: string } {
-  const io = {
-    out: '', err: '', isTty,
-    stdout: (t: string) => void (io.out += t),
-    stderr: (t: string) => void (io.err += t),
-  };
-  return io;
-}
 
 const admin = 'admin-token-0123456789';
 const writer = 'writer-token-0123456789';

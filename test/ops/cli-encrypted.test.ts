@@ -21,20 +21,10 @@ import { run as restore } from '../../src/cli/commands/restore.js';
 import { run as stats } from '../../src/cli/commands/stats.js';
 import { run as verify } from '../../src/cli/commands/verify.js';
 import { open } from '../../src/index.js';
-import type { CommandIo } from '../../src/ops/command-io.js';
-import { cleanup, tempDir } from './helpers.js';
+import { captured, cleanup, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => cleanup(...dirs.splice(0)));
-
-function captured(): CommandIo & { out: string; err: string } {
-  const io = {
-    out: '', err: '', isTty: false,
-    stdout: (t: string) => void (io.out += t),
-    stderr: (t: string) => void (io.err += t),
-  };
-  return io;
-}
 
 const keyHex = 'ab'.repeat(32);
 

@@ -18,20 +18,10 @@ import { run as restore } from '../../src/cli/commands/restore.js';
 import { run as stats } from '../../src/cli/commands/stats.js';
 import { run as verify } from '../../src/cli/commands/verify.js';
 import { open } from '../../src/index.js';
-import type { CommandIo } from '../../src/ops/command-io.js';
-import { bytesOf, cleanup, tempDir } from './helpers.js';
+import { bytesOf, captured, cleanup, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => cleanup(...dirs.splice(0)));
-
-function captured(isTty = false): CommandIo & { out: string; err: string } {
-  const io = {
-    out: '', err: '', isTty,
-    stdout: (t: string) => void (io.out += t),
-    stderr: (t: string) => void (io.err += t),
-  };
-  return io;
-}
 
 async function seeded(): Promise<{ d: string; db: string }> {
   const d = tempDir('cli');

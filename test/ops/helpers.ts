@@ -17,6 +17,7 @@ import { RecordReader, RecordWriter } from '../../src/mvcc/records.js';
 import { checkStore } from '../../src/storage/check.js';
 import { openStore } from '../../src/storage/open-store.js';
 import type { Store } from '../../src/storage/store.js';
+import type { CommandIo } from '../../src/ops/command-io.js';
 import type { StoreOptions } from '../../src/storage/store-options.js';
 import type { CopySource } from '../../src/ops/compact.js';
 
@@ -132,4 +133,14 @@ export function checkErrors(store: Store): string[] {
 
 export function fileBytes(file: string): number {
   return fs.statSync(file).size;
+}
+
+/** A CommandIo that captures what a command prints (`out`, `err`); `isTty` as given. */
+export function captured(isTty = false): CommandIo & { out: string; err: string } {
+  const io = {
+    out: '', err: '', isTty,
+    stdout: (t: string) => void (io.out += t),
+    stderr: (t: string) => void (io.err += t),
+  };
+  return io;
 }
