@@ -106,6 +106,13 @@ describe('rotateEncryption', () => {
       { batchSize: 2, signal: ctl.signal, onProgress: () => ++batches === 3 && ctl.abort() });
     expect(await cancelled).toBe('Cancelled');
     expect(fs.readFile(path)).toEqual(image);
+    // An async onProgress that rejects fails the rotation (it used to crash the process as an
+    // unhandled rejection while the rotation went on).
+    const failed = await rotateEncryption(path, { encryptionKey: keyA }, { encryptionKey: keyB },
+      { fs, batchSize: 2, onProgress: async () => { throw new Error('progress sink down'); } })
+      .then(() => null, (err: unknown) => err);
+    expect(String(failed)).toMatch(/progress sink down/);
+    expect(fs.readFile(path)).toEqual(image);
     expect(fs.list('/d').sort()).toEqual(['rot.db', 'rot.db-wal']);
     expect(await outcome(rotateEncryption('/d/none.db', { encryptionKey: keyA },
       { encryptionKey: keyB }, { fs }))).toBe('NotFound');

@@ -50,6 +50,7 @@ export interface RotateEncryptionOptions {
   /** Pages per batch between yields to the event loop (default 256, 1 … 65,536). */
   batchSize?: number;
   /** Called after every batch (and once at the end with pagesDone = pagesTotal). */
+  /** Called after each batch; an async one is awaited and its rejection fails the rotation. */
   onProgress?: (progress: RotateProgress) => void;
   /** Aborts between batches: the temporary file is removed, the database is left as it was. */
   signal?: AbortSignal;
@@ -258,7 +259,9 @@ async function writeRotated(
       const count = Math.min(o.batchSize, header.pageCount - first);
       reencryptBatch(primary, tmp, { first, count, pageSize: header.pageSize },
         src, newCipher);
-      o.onProgress?.({ pagesDone: first + count - 1, pagesTotal });
+      // Awaited: an async callback's rejection fails the rotation (the old files stay)
+      // instead of crashing the process as an unhandled rejection.
+      await o.onProgress?.({ pagesDone: first + count - 1, pagesTotal });
       // Long rotations run in bounded steps: let the event loop serve others in between.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -269,7 +272,7 @@ async function writeRotated(
     tmp.write(page0, 0);
     failpoint('rotate-before-sync');
     await tmp.sync();
-    if (pagesTotal === 0) o.onProgress?.({ pagesDone: 0, pagesTotal });
+    if (pagesTotal === 0) await o.onProgress?.({ pagesDone: 0, pagesTotal });
     return { pages: pagesTotal, bytes: header.pageCount * header.pageSize };
   } finally {
     tmp.close();
