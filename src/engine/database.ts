@@ -160,7 +160,8 @@ export class Database {
       try {
         link = await ChangelogLink.open(store, storeOptions.fs ?? nodeFileSystem);
       } catch (err) {
-        await store.close();
+        // The changelog's error is the one to report; a failing close must not replace it.
+        await store.close().catch(() => undefined);
         throw err;
       }
     }

@@ -73,3 +73,20 @@ describe('close() when closing the changelog fails', () => {
     await again.close();
   });
 });
+
+describe('open() when the changelog fails and closing then fails too', () => {
+  it('reports the changelog error, not the close error, and releases the lock', async () => {
+    const fs = new FailingCloseFs();
+    fs.mkdirp('/d');
+    const db = await open('/d/db', { fs });
+    await db.update((tx) => tx.put(new Uint8Array([1]), new Uint8Array([2])));
+    await db.close();
+    fs.writeFile('/d/db-changelog', new Uint8Array(64).fill(0x5a)); // not a changelog
+    fs.failNextWalClose = true;
+    const err = await open('/d/db', { fs, changelog: true }).then(() => null, (e: unknown) => e);
+    expect(isHexxlaError(err) ? err.code : String(err)).not.toBe('IoError');
+    expect(isHexxlaError(err)).toBe(true);
+    const again = await open('/d/db', { fs }); // the lock was released
+    await again.close();
+  });
+});
