@@ -177,6 +177,12 @@ export class Changelog {
     return this.closed;
   }
 
+  /**
+   * The log opened in place of this one after it closed for a live swap or rotation (set by
+   * the database), so that a subscriber can tell a direct successor from one further along.
+   */
+  replacedBy: Changelog | null = null;
+
   /** Drops staged frames of commits after `durableSeq` (they failed). */
   rollbackTo(durableSeq: bigint): void {
     const first = this.staged.findIndex((s) => s.seq > durableSeq);

@@ -42,9 +42,27 @@ export async function* followChangelog(first: Changelog, fromSeq: bigint,
     if (opts.signal?.aborted === true) return;
     const replacement = await next();
     if (replacement === null || replacement === log || replacement.isClosed) return;
-    if (last >= log.lastFrameSeq && replacement.startSeq > last) last = replacement.startSeq;
+    if (last >= log.lastFrameSeq && replacement.startSeq > last &&
+      nothingBetween(log, replacement, last)) {
+      last = replacement.startSeq;
+    }
     log = replacement;
   }
+}
+
+/**
+ * True when every log between `from` and `to` (the chain of replacedBy; two swaps while the
+ * subscriber did not read) holds no frame after `last`, so jumping to `to`'s start skips
+ * nothing. False when the chain does not lead to `to`: then nothing is known, and the caller
+ * lets `to` refuse the seq instead of jumping.
+ */
+function nothingBetween(from: Changelog, to: Changelog, last: bigint): boolean {
+  for (let l = from.replacedBy; l !== null; l = l.replacedBy) {
+    if (l === to) return true;
+    // lastFrameSeq is the start seq when the log has no frame: only a frame after last counts.
+    if (l.lastFrameSeq > last && l.lastFrameSeq > l.startSeq) return false;
+  }
+  return false;
 }
 
 /** Commits after `fromSeq`, then live ones, as an async iterator of frames (one per commit). */

@@ -681,11 +681,13 @@ export class Database {
         beforeFiles: () => link?.close(),
         afterReopen: async (next) => {
           this.link = link === null ? null : await ChangelogLink.open(next, fs);
+          if (link !== null) link.log.replacedBy = this.link!.log;
         },
       });
     } catch (err) {
       if (link !== null && link.log.isClosed && this.link === link) {
         this.link = await ChangelogLink.open(this.store, fs).catch(() => link);
+        if (this.link !== link) link.log.replacedBy = this.link.log;
       }
       throw err;
     }

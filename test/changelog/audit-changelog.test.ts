@@ -159,4 +159,37 @@ describe('changelog subscriptions across a live swap', () => {
     await reader;
     expect(seen).toEqual([1n, 2n, 3n]);
   });
+
+  // Review: after two swaps while the subscriber did not read, it jumped to the newest log's
+  // start and silently skipped the commits logged in the log between them.
+  it('never skips the commits of a log between two swaps', async () => {
+    const tmp = await tmpDb.open({ changelog: true, mvcc: true });
+    const { db } = tmp;
+    await db.putCell({ coord: coord(0, 0), rawContent: 'a' });
+    const sub = db.subscribeChangelog(0n);
+    expect((await sub.next()).value?.seq).toBe(1n);
+    await db.compact(`${tmp.path}.c1`, { swap: true });
+    await db.putCell({ coord: coord(1, 0), rawContent: 'b' });
+    await db.putCell({ coord: coord(2, 0), rawContent: 'c' });
+    await db.compact(`${tmp.path}.c2`, { swap: true });
+    await db.putCell({ coord: coord(3, 0), rawContent: 'd' });
+    // Those commits went with the middle log: a clear refusal, not a jump past them.
+    const next = await sub.next().then((r) => r.value?.seq, (e: { code?: string }) => e.code);
+    expect(next).toBe('PreconditionFailed');
+  });
+
+  it('follows two swaps in a row when nothing was committed between them', async () => {
+    const tmp = await tmpDb.open({ changelog: true, mvcc: true });
+    const { db } = tmp;
+    await db.putCell({ coord: coord(0, 0), rawContent: 'a' });
+    const sub = db.subscribeChangelog(0n);
+    expect((await sub.next()).value?.seq).toBe(1n);
+    await db.compact(`${tmp.path}.c1`, { swap: true });
+    await db.compact(`${tmp.path}.c2`, { swap: true });
+    await db.putCell({ coord: coord(3, 0), rawContent: 'd' });
+    const frame = (await sub.next()).value;
+    expect(frame?.entries.length).toBeGreaterThan(0);
+    expect(frame?.seq).toBe(db.commitSeq());
+    await sub.return(undefined);
+  });
 });
