@@ -359,8 +359,6 @@ interface ReadResult {
   /** The clear seq of the frame when its header and first 8 payload bytes are present. */
   clearSeq: bigint | null;
   frame: ChangelogFrame | null;
-  /** The length runs past the end: a torn append, or a damaged length (see scanFrames). */
-  incomplete?: true;
 }
 
 function readFrame(file: StorageFile, offset: number, end: number,
@@ -372,9 +370,7 @@ function readFrame(file: StorageFile, offset: number, end: number,
   const n = dv.getUint32(0, true);
   const clearSeq = dv.getBigUint64(frameHeaderBytes, true);
   if (n < 8 || n > framePayloadBytesMax) return { length: 0, clearSeq, frame: null };
-  if (offset + frameHeaderBytes + n > end) {
-    return { length: 0, clearSeq, frame: null, incomplete: true };
-  }
+  if (offset + frameHeaderBytes + n > end) return null;
   const buf = new Uint8Array(frameHeaderBytes + n);
   file.read(buf, offset);
   const length = buf.length;
@@ -401,11 +397,6 @@ function zeroFrom(file: StorageFile, offset: number, end: number): boolean {
   return true;
 }
 
-function corruptAt(o: ChangelogOpenOptions, offset: number, lastSeq: bigint): Error {
-  return hexxlaError('ChangelogCorrupt', `changelog frame at ${offset} is damaged; the last ` +
-    `good commit seq is ${lastSeq}`, { path: o.path, offset, lastGoodSeq: lastSeq });
-}
-
 /** Recovery scan: see the module comment for what is truncated and what is corruption. */
 function scanFrames(file: StorageFile, o: ChangelogOpenOptions, baseSeq: bigint): Scan {
   const end = file.size();
@@ -415,18 +406,13 @@ function scanFrames(file: StorageFile, o: ChangelogOpenOptions, baseSeq: bigint)
   while (offset < end) {
     const read = readFrame(file, offset, end, o);
     if (read === null) break; // torn append at the end
-    if (read.incomplete === true) {
-      // A torn append, unless its clear seq is that of a durable commit after the last good
-      // frame: that frame was complete and synced before its commit, so its length is damaged,
-      // and truncating here would silently drop it and every frame after it.
-      const clear = read.clearSeq!;
-      if (clear <= lastSeq || clear > o.commitSeq) break;
-      throw corruptAt(o, offset, lastSeq);
-    }
     if (read.frame === null && zeroFrom(file, offset, end)) break;
     const seq = read.frame?.seq ?? read.clearSeq!;
     if (seq > o.commitSeq) break; // staged for a commit that never became durable
-    if (read.frame === null || seq <= lastSeq) throw corruptAt(o, offset, lastSeq);
+    if (read.frame === null || seq <= lastSeq) {
+      throw hexxlaError('ChangelogCorrupt', `changelog frame at ${offset} is damaged; the last ` +
+        `good commit seq is ${lastSeq}`, { path: o.path, offset, lastGoodSeq: lastSeq });
+    }
     frames.push({ seq, offset });
     lastSeq = seq;
     offset += read.length;
