@@ -397,6 +397,11 @@ function zeroFrom(file: StorageFile, offset: number, end: number): boolean {
   return true;
 }
 
+function corruptAt(o: ChangelogOpenOptions, offset: number, lastSeq: bigint): Error {
+  return hexxlaError('ChangelogCorrupt', `changelog frame at ${offset} is damaged; the last ` +
+    `good commit seq is ${lastSeq}`, { path: o.path, offset, lastGoodSeq: lastSeq });
+}
+
 /** Recovery scan: see the module comment for what is truncated and what is corruption. */
 function scanFrames(file: StorageFile, o: ChangelogOpenOptions, baseSeq: bigint): Scan {
   const end = file.size();
@@ -409,10 +414,7 @@ function scanFrames(file: StorageFile, o: ChangelogOpenOptions, baseSeq: bigint)
     if (read.frame === null && zeroFrom(file, offset, end)) break;
     const seq = read.frame?.seq ?? read.clearSeq!;
     if (seq > o.commitSeq) break; // staged for a commit that never became durable
-    if (read.frame === null || seq <= lastSeq) {
-      throw hexxlaError('ChangelogCorrupt', `changelog frame at ${offset} is damaged; the last ` +
-        `good commit seq is ${lastSeq}`, { path: o.path, offset, lastGoodSeq: lastSeq });
-    }
+    if (read.frame === null || seq <= lastSeq) throw corruptAt(o, offset, lastSeq);
     frames.push({ seq, offset });
     lastSeq = seq;
     offset += read.length;

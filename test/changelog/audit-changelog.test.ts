@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { changelogHeaderBytes, frameHeaderBytes } from '../../src/changelog/format.js';
 import { coord } from '../../src/index.js';
 import type { ChangeOp } from '../../src/index.js';
 import { useTmpDb } from '../harness/tmp-db.js';
