@@ -472,7 +472,11 @@ export class Database {
 
   private reportHookError(err: unknown): void {
     try {
-      this.hookSet.onHookError?.(err);
+      const handled: unknown = this.hookSet.onHookError?.(err);
+      // An async handler that rejects: its rejection, unhandled, would crash the process.
+      if (typeof (handled as { then?: unknown } | null | undefined)?.then === 'function') {
+        (handled as PromiseLike<unknown>).then(undefined, () => undefined);
+      }
     } catch {
       // The commit is durable: a failing error handler must not make it look failed (a caller
       // would retry a write that landed) nor skip the remaining hooks.

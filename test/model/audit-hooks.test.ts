@@ -93,6 +93,31 @@ describe('async hooks', () => {
         watch.stop();
       }
     });
+
+  // Review: an async onHookError that rejects crashed the process (unhandled rejection).
+  it('an async onHookError that rejects is contained too', async () => {
+    const watch = watchUnhandled();
+    try {
+      let calls = 0;
+      const { db } = await tmpDb.open({
+        hooks: {
+          afterPutCell: () => {
+            throw new Error('hook failed');
+          },
+          onHookError: (async () => {
+            calls++;
+            throw new Error('logger down');
+          }) as unknown as () => void,
+        },
+      });
+      await db.putCell({ coord: coord(0, 0), rawContent: 'a' });
+      await settle();
+      expect(calls).toBe(1);
+      expect(watch.unhandled).toEqual([]);
+    } finally {
+      watch.stop();
+    }
+  });
 });
 
 describe('putCells progress callback', () => {
