@@ -363,7 +363,9 @@ class ChunkCopy {
       if (this.progressFailure !== null) throw this.progressFailure.err;
     }
     this.estimated = this.read;
-    this.report();
+    // The last report is awaited: an async callback's rejection fails the copy here too.
+    await this.report();
+    if (this.progressFailure !== null) throw this.progressFailure.err;
     return this.skipped;
   }
 
@@ -382,7 +384,8 @@ class ChunkCopy {
     return true;
   }
 
-  private report(): void {
+  /** Reports progress; returns the callback's promise (settled, never rejecting) if async. */
+  private report(): Promise<void> | undefined {
     const reported: unknown = this.options.onProgress?.({
       entriesRead: this.read, entriesCopied: this.builder.entries,
       entriesEstimated: Math.max(this.estimated, this.read),
@@ -390,9 +393,11 @@ class ChunkCopy {
     });
     // An async callback's rejection, unhandled, would crash the process: it fails the copy.
     if (typeof (reported as { then?: unknown } | null | undefined)?.then === 'function') {
-      (reported as PromiseLike<unknown>).then(undefined, (err: unknown) => {
-        this.progressFailure ??= { err };
-      });
+      return Promise.resolve(reported as PromiseLike<unknown>).then(() => undefined,
+        (err: unknown) => {
+          this.progressFailure ??= { err };
+        });
     }
+    return undefined;
   }
 }

@@ -68,6 +68,9 @@ describe('compaction progress callback', () => {
       const dest = path.join(root, 'dest.db');
       await expect(db.compact(dest, { chunkEntries: 10, onProgress }))
         .rejects.toThrow('progress sink down');
+      // Only the final report (one chunk): its rejection was recorded and then ignored.
+      await expect(db.compact(path.join(root, 'dest2.db'), { chunkEntries: 10_000, onProgress }))
+        .rejects.toThrow('progress sink down');
       for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
       expect(unhandled).toEqual([]);
       expect(fs.readdirSync(root).filter((n) => n.startsWith('dest'))).toEqual([]);
