@@ -102,7 +102,14 @@ export async function restore(fromDir: string, toPath: string,
 async function putInPlace(fs: FileSystem, toPath: string): Promise<void> {
   try {
     const stale = [`${toPath}-wal`, `${toPath}-changelog`].filter((p) => fs.exists(p));
-    for (const path of stale) removeQuietly(fs, path);
+    for (const path of stale) {
+      try {
+        fs.remove(path);
+      } catch (err) {
+        // Left in place, it would pair with the restored primary (and make open fail).
+        throw ioError('remove', path, err);
+      }
+    }
     if (stale.length > 0) await syncParent(fs, toPath);
     renameFile(fs, `${toPath}.restoring`, toPath);
     renameFile(fs, `${toPath}-wal.restoring`, `${toPath}-wal`);

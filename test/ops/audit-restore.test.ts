@@ -24,6 +24,17 @@ async function backup(root: string): Promise<string> {
 }
 
 describe('restore to an unusable destination', () => {
+  it('a stale <to>-changelog that cannot be removed fails the restore (review)', async () => {
+    const root = tempDir('restore-stale');
+    const bk = await backup(root);
+    const target = path.join(root, 'r.db');
+    fs.mkdirSync(`${target}-changelog`); // cannot be removed as a file
+    fs.writeFileSync(path.join(`${target}-changelog`, 'x'), 'x');
+    const err = await restore(bk, target).catch((e: unknown) => e);
+    expect(isHexxlaError(err, 'IoError')).toBe(true);
+    expect(fs.readdirSync(root).filter((n) => n.endsWith('.restoring'))).toEqual([]);
+  });
+
   it('under a regular file: a typed IoError, not a raw EEXIST/ENOTDIR', async () => {
     const root = tempDir('restore-file');
     const bk = await backup(root);
