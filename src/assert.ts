@@ -24,3 +24,8 @@ export function assertNever(value: never, message = 'unexpected value'): never {
 
 /** True when expensive invariant checks are on (HEXXLA_VERIFY=1), like bbolt's BBOLT_VERIFY. */
 export const verifyEnabled = process.env['HEXXLA_VERIFY'] === '1';
+
+/** True for a promise or any object with a `then` method (what an async callback returns). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}

@@ -10,6 +10,7 @@
  * viewAt / viewAtTime / viewAtTag / snapshot() read older states, and pruning drops versions no
  * reader can need. On a v1 database those calls throw MvccDisabled.
  */
+import { isThenable } from '../assert.js';
 import type { Coord } from '../coord/index.js';
 import { checkOptionsObject, hexxlaError } from '../errors.js';
 import { checkHooks, type Change, type ReadCtx, type WriteCtx } from '../model/context.js';
@@ -460,7 +461,7 @@ export class Database {
       try {
         const done: unknown = hook();
         // An async hook: its rejection goes to onHookError too, never unhandled (a crash).
-        if (typeof (done as { then?: unknown } | null | undefined)?.then === 'function') {
+        if (isThenable(done)) {
           (done as PromiseLike<unknown>).then(undefined, (err) => this.reportHookError(err));
         }
       } catch (err) {
@@ -474,7 +475,7 @@ export class Database {
     try {
       const handled: unknown = this.hookSet.onHookError?.(err);
       // An async handler that rejects: its rejection, unhandled, would crash the process.
-      if (typeof (handled as { then?: unknown } | null | undefined)?.then === 'function') {
+      if (isThenable(handled)) {
         (handled as PromiseLike<unknown>).then(undefined, () => undefined);
       }
     } catch {

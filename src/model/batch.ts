@@ -14,6 +14,7 @@
  * say the storage itself failed (`fatalCodes`: I/O, corruption, closed handle; the transaction
  * may then be half-done) still reject the call, as does every error without `continueOnError`.
  */
+import { isThenable } from '../assert.js';
 import type { Database } from '../engine/database.js';
 import { hexxlaError, isHexxlaError, type ErrorCode, type HexxlaError } from '../errors.js';
 import type { BatchPutOptions, BatchPutResult, CellInput } from './types.js';
@@ -90,7 +91,7 @@ export async function runBatchPut(db: Database, inputs: readonly CellInput[],
     // An async callback is awaited: its rejection rejects the call like a throw (unawaited, it
     // was an unhandled rejection, which crashes the process).
     const progressed: unknown = onProgress?.(end, total);
-    if (typeof (progressed as { then?: unknown } | null | undefined)?.then === 'function') {
+    if (isThenable(progressed)) {
       await progressed;
     }
   }

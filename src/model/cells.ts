@@ -13,6 +13,7 @@
  * Listings walk an index (or the cell family) in key order: coordinates in packed (Z-order)
  * order. `after` resumes after a coordinate (exclusive), `limit` caps the page.
  */
+import { isThenable } from '../assert.js';
 import { packedCoordBytes, type Coord } from '../coord/index.js';
 import { decodeCell, encodeCell } from '../engine/codec.js';
 import {
@@ -194,7 +195,7 @@ export function putCell(ctx: WriteCtx, input: CellInput): Cell {
  * (every cell accepted) and, unhandled, crash the process. Its promise is marked handled.
  */
 function checkVerdict(verdict: unknown): void {
-  if (typeof (verdict as { then?: unknown } | null | undefined)?.then !== 'function') return;
+  if (!isThenable(verdict)) return;
   (verdict as PromiseLike<unknown>).then(undefined, () => undefined);
   throw hexxlaError('InvalidArgument', 'the validateCell hook must be synchronous (it returned ' +
     'a promise); the put was rolled back');

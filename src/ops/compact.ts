@@ -29,6 +29,7 @@
  * sealed for the new file id under the source's keys (src/storage/bulk-build.ts). The online
  * path uses the keys of the open store; compactFile takes credentials in its options.
  */
+import { isThenable } from '../assert.js';
 import { dirname, resolve } from 'node:path';
 import { checkOptionsObject, hexxlaError, ioError, isHexxlaError } from '../errors.js';
 import {
@@ -392,7 +393,7 @@ class ChunkCopy {
       bytesWritten: this.builder.bytesWritten,
     });
     // An async callback's rejection, unhandled, would crash the process: it fails the copy.
-    if (typeof (reported as { then?: unknown } | null | undefined)?.then === 'function') {
+    if (isThenable(reported)) {
       return Promise.resolve(reported as PromiseLike<unknown>).then(() => undefined,
         (err: unknown) => {
           this.progressFailure ??= { err };

@@ -21,7 +21,7 @@
  * and drops the leases.
  */
 import { dirname } from 'node:path';
-import { AssertionError, assert } from '../assert.js';
+import { AssertionError, assert, isThenable } from '../assert.js';
 import { hexxlaError, ioError } from '../errors.js';
 import type { HexxlaError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
@@ -101,10 +101,6 @@ export interface StoreParts {
   cipher?: StoreCipher | null;
   /** The database lock (file-lock.ts): released by close, handed on by retire. */
   lock: FileLock;
-}
-
-function isThenable(value: unknown): boolean {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function commitStateOf(h: CommitState): CommitState {
