@@ -52,7 +52,9 @@ import { mergedCredentials } from './credentials.js';
 import { estimateEntries } from './estimate.js';
 // Cycle by design: swap.ts builds on compactStore; it is only called at run time.
 import { swapCompacted } from './swap.js';
-import { removeQuietly, renameFile, syncFile, syncParent, toHex } from './files.js';
+import {
+  removeQuietly, removeStaleSidecars, renameFile, syncFile, syncParent, toHex,
+} from './files.js';
 
 /** What compaction reads: a Database satisfies it (`storage`, `pinSeq`). */
 export interface CopySource {
@@ -280,15 +282,7 @@ async function publish(fs: FileSystem, tmp: string, dest: string): Promise<void>
     throw hexxlaError('PreconditionFailed', 'the destination appeared during compaction',
       { path: dest });
   }
-  const stale = [`${dest}-wal`, `${dest}-changelog`].filter((p) => fs.exists(p));
-  for (const path of stale) {
-    try {
-      fs.remove(path);
-    } catch (err) {
-      throw ioError('remove', path, err);
-    }
-  }
-  if (stale.length > 0) await syncParent(fs, dest);
+  await removeStaleSidecars(fs, dest);
   renameFile(fs, tmp, dest);
   await syncParent(fs, dest);
 }

@@ -79,6 +79,23 @@ export function removeQuietly(fs: FileSystem, path: string): void {
   }
 }
 
+/**
+ * Removes the `-wal` and `-changelog` an earlier database of the name `primary` left (they would
+ * pair with the new primary and make open fail), then fsyncs the directory if any went.
+ * IoError when one cannot be removed: left in place it would break the new database.
+ */
+export async function removeStaleSidecars(fs: FileSystem, primary: string): Promise<void> {
+  const stale = [`${primary}-wal`, `${primary}-changelog`].filter((p) => fs.exists(p));
+  for (const path of stale) {
+    try {
+      fs.remove(path);
+    } catch (err) {
+      throw ioError('remove', path, err);
+    }
+  }
+  if (stale.length > 0) await syncParent(fs, primary);
+}
+
 /** Fsyncs `file`, wrapping errors. */
 export async function syncFile(file: StorageFile): Promise<void> {
   try {

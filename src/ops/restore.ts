@@ -29,7 +29,9 @@ import type { FileSystem } from '../storage/file.js';
 import { nodeFileSystem } from '../storage/file.js';
 import { lockDatabase } from '../storage/file-lock.js';
 import { checkCredentials, credentialsOf } from './credentials.js';
-import { copyFileDigest, removeQuietly, renameFile, syncParent } from './files.js';
+import {
+  copyFileDigest, removeQuietly, removeStaleSidecars, renameFile, syncParent,
+} from './files.js';
 import {
   checkFiles, checkPair, fileOf, isProblem, loadManifest, problemError, readPrimaryHeader,
 } from './manifest.js';
@@ -101,16 +103,7 @@ export async function restore(fromDir: string, toPath: string,
  */
 async function putInPlace(fs: FileSystem, toPath: string): Promise<void> {
   try {
-    const stale = [`${toPath}-wal`, `${toPath}-changelog`].filter((p) => fs.exists(p));
-    for (const path of stale) {
-      try {
-        fs.remove(path);
-      } catch (err) {
-        // Left in place, it would pair with the restored primary (and make open fail).
-        throw ioError('remove', path, err);
-      }
-    }
-    if (stale.length > 0) await syncParent(fs, toPath);
+    await removeStaleSidecars(fs, toPath);
     renameFile(fs, `${toPath}.restoring`, toPath);
     renameFile(fs, `${toPath}-wal.restoring`, `${toPath}-wal`);
     await syncParent(fs, toPath);
